@@ -1,0 +1,100 @@
+"""Configuration classes.
+
+Development is explicit and safe to run on a laptop; production refuses to
+start without a real secret key and secure cookies (see ``ProductionConfig.check``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class BaseConfig:
+    TIMEZONE = "Asia/Tokyo"
+    CITY_NAME = os.environ.get("PORTAL_CITY_NAME", "みなと市")
+    SQLALCHEMY_ECHO = False
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+    UPLOAD_DIR = Path(os.environ.get("PORTAL_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
+
+    # Uploads: per-file and per-proposal limits (bytes). MAX_CONTENT_LENGTH caps
+    # a whole request so an oversized upload gets the friendly 413 page.
+    UPLOAD_MAX_FILE_BYTES = int(os.environ.get("PORTAL_UPLOAD_MAX_FILE_BYTES", 10 * 1024 * 1024))
+    UPLOAD_MAX_PROPOSAL_BYTES = int(os.environ.get("PORTAL_UPLOAD_MAX_PROPOSAL_BYTES", 30 * 1024 * 1024))
+    UPLOAD_MAX_FILES_PER_PROPOSAL = 10
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_FILE_BYTES + 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    # Mail: real SMTP when MAIL_SERVER is set; otherwise messages stay in the
+    # outbox table, readable at /dev/outbox in development.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "kyodo@example.jp")
+    DEV_OUTBOX = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "portal_session"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+    LOGIN_SESSION_IDLE_SECONDS = 60 * 60 * 8
+    WTF_CSRF_TIME_LIMIT = None  # a long proposal takes hours to write
+    HSTS = False
+
+    # Failed logins: a (account, address) pair and an address alone are
+    # throttled; an account as a whole never is, so nobody can lock a real
+    # user out from elsewhere.
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    LOGIN_FAILURES_PER_ACCOUNT_AND_IP = 5
+    LOGIN_FAILURES_PER_IP = 30
+
+    # argon2id cost; tests lower it to stay fast.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+
+    # The receipt PDF and other documents.
+    PDF_FONT_FAMILY = "IPAexGothic, IPAexMincho, 'Noto Sans CJK JP', sans-serif"
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key")
+    DEBUG = False
+    DEV_OUTBOX = True
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-key"
+    DEV_OUTBOX = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def check(cls) -> None:
+        if not cls.SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError("本番環境では32文字以上の SECRET_KEY を環境変数で設定してください。")
+        if not cls.SESSION_COOKIE_SECURE:
+            raise RuntimeError("本番環境では SESSION_COOKIE_SECURE を有効にしてください。")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,81 @@
+"""The 市民提案型協働モデル事業 portal."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import db as database
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    from config import CONFIGS, INSTANCE_DIR
+
+    config_name = config_name or os.environ.get("PORTAL_ENV", "development")
+    config_class = CONFIGS[config_name]
+    if hasattr(config_class, "check"):
+        config_class.check()
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(config_class)
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+
+    engine = database.make_engine(app.config["DATABASE_URL"], echo=app.config["SQLALCHEMY_ECHO"])
+    app.extensions["engine"] = engine
+    database.bind(engine)
+
+    from .extensions import init_extensions
+    from .security import init_security
+    from .errors import init_error_handlers
+    from .templating import init_templating
+    from .cli import init_cli
+
+    init_extensions(app)
+    init_security(app)
+    init_error_handlers(app)
+    init_templating(app)
+    init_cli(app)
+    _init_request_boundary(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_request_boundary(app: Flask) -> None:
+    """One commit per request, or a rollback on any error response."""
+    session = database.db_session
+
+    @app.after_request
+    def commit_or_rollback(response):
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def remove_session(exc):
+        if exc is not None:
+            session.rollback()
+        session.remove()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .applicant import bp as applicant_bp
+    from .auth import bp as auth_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(applicant_bp)
+    if app.config.get("DEV_OUTBOX"):
+        from .devtools import bp as dev_bp
+
+        app.register_blueprint(dev_bp)

@@ -1,0 +1,13 @@
+from flask import Blueprint
+from flask_login import login_required
+
+bp = Blueprint("applicant", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every applicant page needs a login."""
+
+
+from . import profile, proposals, receipts  # noqa: E402,F401

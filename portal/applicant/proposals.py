@@ -1,0 +1,296 @@
+"""Writing, autosaving, submitting and withdrawing proposals."""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.forms import EmptyForm
+from ..db import db_session
+from ..domain import workflow
+from ..domain.proposal_fields import (
+    DECLARATIONS,
+    EXPENSE_CATEGORIES,
+    INCOME_CATEGORIES,
+    TEXT_FIELDS,
+    limits_for,
+)
+from ..domain.proposal_input import parse_proposal_form
+from ..domain.timeutil import format_jst, now_utc
+from ..errors import refuse
+from ..models import (
+    COLLABORATION_FORM_LABELS,
+    BudgetKind,
+    Call,
+    Proposal,
+    ProposalStatus,
+    StatusEvent,
+)
+from ..policy import load_own_proposal, require_applicant
+from . import bp
+
+BLANK_ROWS = 2
+
+
+@bp.get("/mypage")
+def dashboard():
+    user = require_applicant()
+    now = now_utc()
+    proposals = workflow.proposals_of_group(db_session, user.group)
+    open_calls = [
+        c for c in db_session.scalars(select(Call).where(Call.published_at.is_not(None))).all() if c.is_open(now)
+    ]
+    return render_template(
+        "applicant/dashboard.html", group=user.group, proposals=proposals, open_calls=open_calls, now=now,
+        resend_form=EmptyForm(),
+    )
+
+
+@bp.route("/calls/<slug>/propose", methods=["GET", "POST"])
+def new_proposal(slug: str):
+    user = require_applicant()
+    call = db_session.scalar(select(Call).where(Call.slug == slug, Call.published_at.is_not(None)))
+    if call is None:
+        abort(404)
+    now = now_utc()
+    existing = db_session.scalar(
+        select(Proposal).where(
+            Proposal.call_id == call.id,
+            Proposal.group_id == user.group.id,
+            Proposal.status != ProposalStatus.WITHDRAWN,
+        )
+    )
+    if existing is not None:
+        return redirect(url_for("applicant.edit_proposal", proposal_id=existing.id))
+    if not call.is_open(now):
+        refuse(403, f"この募集は受付期間外です（受付：{format_jst(call.opens_at)} ～ {format_jst(call.closes_at)}）。")
+    if request.method == "GET":
+        return render_template("applicant/new.html", call=call, form=EmptyForm())
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    proposal = Proposal(call=call, group=user.group, status=ProposalStatus.DRAFT, created_at=now, updated_at=now)
+    db_session.add(proposal)
+    db_session.flush()
+    db_session.add(StatusEvent(proposal_id=proposal.id, from_status=None, to_status=ProposalStatus.DRAFT,
+                               created_at=now, actor_id=user.id))
+    return redirect(url_for("applicant.edit_proposal", proposal_id=proposal.id))
+
+
+def _render_editor(proposal: Proposal, data=None, errors=None, status: int = 200, extra_rows: dict | None = None):
+    limits = limits_for(proposal.call)
+    errors = dict(errors or {})
+    return render_template(
+        "applicant/edit.html",
+        proposal=proposal,
+        call=proposal.call,
+        data=data,
+        errors=errors,
+        limits=limits,
+        text_fields=TEXT_FIELDS,
+        income_categories=INCOME_CATEGORIES,
+        expense_categories=EXPENSE_CATEGORIES,
+        forms=COLLABORATION_FORM_LABELS,
+        rows=_editor_rows(proposal, data, extra_rows or {}),
+        totals=workflow.budget_totals(proposal),
+        refusal=workflow.edit_refusal(proposal, now_utc()),
+    ), status
+
+
+def _editor_rows(proposal: Proposal, data, extra: dict) -> dict:
+    """The rows to show: what was typed (when re-rendering) or what is stored, plus blanks."""
+    if data is not None:
+        income = [(r.category, r.amount_raw, r.note) for r in data.budget_rows if r.kind == BudgetKind.INCOME]
+        expense = [(r.category, r.amount_raw, r.note) for r in data.budget_rows if r.kind == BudgetKind.EXPENSE]
+        roles = [(r.item, r.group_role, r.city_role) for r in data.role_rows]
+    else:
+        income = [(b.category, str(b.amount), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.INCOME]
+        expense = [(b.category, str(b.amount), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.EXPENSE]
+        roles = [(r.item, r.group_role, r.city_role) for r in proposal.role_shares]
+    blank3 = ("", "", "")
+    return {
+        "income": income + [blank3] * (BLANK_ROWS + extra.get("income", 0)),
+        "expense": expense + [blank3] * (BLANK_ROWS + extra.get("expense", 0)),
+        "roles": roles + [blank3] * (BLANK_ROWS + extra.get("roles", 0)),
+    }
+
+
+@bp.get("/proposals/<int:proposal_id>/edit")
+def edit_proposal(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    if proposal.status not in workflow.EDITABLE_STATUSES:
+        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
+    return _render_editor(proposal, errors=workflow.text_problems(proposal, proposal.call))
+
+
+def _save(proposal: Proposal):
+    """Shared by the form post and autosave: returns (data, errors) or raises."""
+    now = now_utc()
+    refusal = workflow.edit_refusal(proposal, now)
+    if refusal:
+        refuse(403, refusal)
+    try:
+        expected = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    if expected != proposal.version:
+        raise workflow.EditConflict(
+            "別のタブや端末でこの提案が更新されています。ページを再読み込みして最新の内容を確認してください。"
+        )
+    data = parse_proposal_form(request.form)
+    workflow.apply_input(proposal, data, now)
+    try:
+        db_session.flush()
+    except StaleDataError:
+        db_session.rollback()
+        raise workflow.EditConflict(
+            "別のタブや端末でこの提案が同時に更新されました。ページを再読み込みして最新の内容を確認してください。"
+        ) from None
+    errors = {**workflow.text_problems(proposal, proposal.call), **data.errors}
+    return data, errors
+
+
+@bp.post("/proposals/<int:proposal_id>/edit")
+def save_proposal(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    action = request.form.get("action", "save")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        data, errors = _save(proposal)
+    except workflow.EditConflict as conflict:
+        flash(conflict.message, "error")
+        return _render_editor(proposal, data=parse_proposal_form(request.form), status=409)
+    extra = {"add_income_row": "income", "add_expense_row": "expense", "add_role_row": "roles"}
+    if action in extra:
+        return _render_editor(proposal, data=data, errors=errors, extra_rows={extra[action]: 3})
+    if errors:
+        flash("保存しました。ただし、確認が必要な項目があります。", "error")
+        return _render_editor(proposal, data=data, errors=errors)
+    if action == "review":
+        return redirect(url_for("applicant.confirm_proposal", proposal_id=proposal.id))
+    flash(f"下書きを保存しました（{format_jst(proposal.updated_at)}）。", "success")
+    return redirect(url_for("applicant.edit_proposal", proposal_id=proposal.id))
+
+
+@bp.post("/proposals/<int:proposal_id>/autosave")
+def autosave_proposal(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    try:
+        _data, errors = _save(proposal)
+    except workflow.EditConflict as conflict:
+        return jsonify(ok=False, conflict=True, message=conflict.message), 409
+    income, expense = workflow.budget_totals(proposal)
+    return jsonify(
+        ok=True,
+        version=proposal.version,
+        saved_at=format_jst(proposal.updated_at),
+        errors=errors,
+        totals={"income": income, "expense": expense, "requested": proposal.requested_amount},
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>/confirm")
+def confirm_proposal(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    if proposal.status not in workflow.EDITABLE_STATUSES:
+        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
+    user = require_applicant()
+    refusal = workflow.edit_refusal(proposal, now_utc())
+    problems = workflow.submission_problems(proposal, user)
+    return render_template(
+        "applicant/confirm.html", proposal=proposal, call=proposal.call, problems=problems, refusal=refusal,
+        declarations=DECLARATIONS, text_fields=TEXT_FIELDS, totals=workflow.budget_totals(proposal),
+        forms=COLLABORATION_FORM_LABELS, form=EmptyForm(), missing_declarations=[],
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+def submit(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    user = require_applicant()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    now = now_utc()
+    if proposal.status not in workflow.EDITABLE_STATUSES:
+        # A second click of the same button lands here: show what was received.
+        flash("この提案はすでに提出されています。", "info")
+        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
+    try:
+        expected = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    accepted = set(request.form.getlist("declarations"))
+    missing = workflow.accept_declarations(db_session, proposal, accepted, user, now)
+    if missing:
+        return render_template(
+            "applicant/confirm.html", proposal=proposal, call=proposal.call,
+            problems=workflow.submission_problems(proposal, user),
+            refusal=workflow.edit_refusal(proposal, now), declarations=DECLARATIONS, text_fields=TEXT_FIELDS,
+            totals=workflow.budget_totals(proposal), forms=COLLABORATION_FORM_LABELS, form=EmptyForm(),
+            missing_declarations=missing, accepted=accepted,
+        ), 422
+    try:
+        submission = workflow.submit_proposal(db_session, proposal, user, expected, now)
+    except StaleDataError:
+        db_session.rollback()
+        flash("この提案はすでに提出されています。", "info")
+        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal_id))
+    except workflow.WorkflowError as error:
+        db_session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("applicant.confirm_proposal", proposal_id=proposal_id))
+    from ..notifications import send_submission_receipt
+
+    send_submission_receipt(user, proposal, submission)
+    return redirect(url_for("applicant.receipt", proposal_id=proposal.id, revision=submission.revision))
+
+
+@bp.get("/proposals/<int:proposal_id>/receipt/<int:revision>")
+def receipt(proposal_id: int, revision: int):
+    proposal = load_own_proposal(proposal_id)
+    submission = next((s for s in proposal.submissions if s.revision == revision), None)
+    if submission is None:
+        abort(404)
+    return render_template("applicant/receipt.html", proposal=proposal, submission=submission)
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_detail(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    now = now_utc()
+    return render_template(
+        "applicant/detail.html", proposal=proposal, call=proposal.call,
+        edit_refusal=workflow.edit_refusal(proposal, now),
+        withdraw_refusal=workflow.withdraw_refusal(proposal, now), form=EmptyForm(),
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])
+def withdraw(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    user = require_applicant()
+    now = now_utc()
+    refusal = workflow.withdraw_refusal(proposal, now)
+    if refusal:
+        refuse(403, refusal)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        reason = (request.form.get("reason") or "").strip()[:500]
+        workflow.withdraw_proposal(db_session, proposal, user, reason, now)
+        flash("提案を取り下げました。", "success")
+        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
+    return render_template("applicant/withdraw.html", proposal=proposal, form=form)
+
+
+@bp.post("/proposals/<int:proposal_id>/delete")
+def delete_draft(proposal_id: int):
+    proposal = load_own_proposal(proposal_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if proposal.status != ProposalStatus.DRAFT or proposal.submissions:
+        refuse(403, "提出済みの提案は削除できません。取下げをご利用ください。")
+    db_session.delete(proposal)
+    flash("下書きを削除しました。", "success")
+    return redirect(url_for("applicant.dashboard"))

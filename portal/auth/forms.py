@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from wtforms import BooleanField, EmailField, PasswordField, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..domain.normalize import normalize_email
+from ..forms import REQUIRED, BaseForm
+
+PASSWORD_MIN = 10
+
+
+def email_format(form, field):
+    try:
+        validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("メールアドレスの形式が正しくありません（例: info@example.jp）。") from None
+
+
+def password_strength(form, field):
+    value = field.data or ""
+    if len(value) < PASSWORD_MIN:
+        raise ValidationError(f"パスワードは{PASSWORD_MIN}文字以上にしてください。")
+    if len(value) > 128:
+        raise ValidationError("パスワードは128文字以内にしてください。")
+    if value.isdigit() or len(set(value)) < 4:
+        raise ValidationError("推測されやすいパスワードです。文字の種類を増やしてください。")
+
+
+class EmailMixin:
+    email = EmailField(
+        "メールアドレス",
+        validators=[DataRequired(REQUIRED), Length(max=254, message="254文字以内で入力してください。"), email_format],
+        filters=[lambda v: normalize_email(v) if isinstance(v, str) else v],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class RegisterForm(EmailMixin, BaseForm):
+    password = PasswordField(
+        "パスワード（10文字以上）",
+        validators=[DataRequired(REQUIRED), password_strength],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        "パスワード（確認）",
+        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    privacy = BooleanField(
+        "個人情報の取扱い（利用目的）に同意します",
+        validators=[DataRequired("同意いただけない場合は登録できません。")],
+    )
+
+
+class LoginForm(EmailMixin, BaseForm):
+    password = PasswordField(
+        "パスワード", validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
+
+
+class ForgotPasswordForm(EmailMixin, BaseForm):
+    pass
+
+
+class ResetPasswordForm(BaseForm):
+    password = PasswordField(
+        "新しいパスワード（10文字以上）",
+        validators=[DataRequired(REQUIRED), password_strength],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        "新しいパスワード（確認）",
+        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EmptyForm(BaseForm):
+    """Just the CSRF token, for buttons such as ログアウト."""

@@ -1,0 +1,159 @@
+"""Register, confirm, log in and out, reset a forgotten password."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..db import db_session
+from ..mail import send_mail
+from ..models import Group, Role, User, utcnow
+from ..security import safe_next
+from . import bp
+from .forms import EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from .sessions import (
+    clear_failures,
+    end_all_logins,
+    end_login,
+    hash_password,
+    is_throttled,
+    record_failure,
+    start_login,
+    verify_password,
+)
+from .tokens import make_confirm_token, make_reset_token, read_confirm_token, read_reset_token
+
+
+def home_for(user: User) -> str:
+    return url_for("applicant.dashboard")
+
+
+def send_confirmation(user: User) -> None:
+    link = url_for("auth.confirm", token=make_confirm_token(user), _external=True)
+    send_mail(
+        user.email,
+        f"【{current_app.config['CITY_NAME']}】メールアドレスの確認",
+        "協働事業提案ポータルへのご登録ありがとうございます。\n"
+        "次のリンクを開いて、メールアドレスの確認を完了してください（7日間有効）。\n\n"
+        f"{link}\n\n"
+        "お心当たりのない場合は、このメールを破棄してください。\n",
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        existing = db_session.scalar(select(User).where(User.email == form.email.data))
+        if existing is not None:
+            form.email.errors.append("このメールアドレスは登録済みです。ログインするか、パスワードの再設定をご利用ください。")
+        else:
+            user = User(email=form.email.data, password_hash=hash_password(form.password.data), role=Role.APPLICANT)
+            db_session.add(user)
+            db_session.flush()
+            db_session.add(Group(account_id=user.id, contact_email=user.email))
+            db_session.flush()
+            send_confirmation(user)
+            start_login(user)
+            flash("登録しました。確認メールのリンクを開いて、メールアドレスの確認を完了してください。", "success")
+            return redirect(url_for("applicant.profile"))
+    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    user = read_confirm_token(token)
+    if user is None:
+        return render_template("auth/confirm_failed.html"), 400
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    flash("メールアドレスを確認しました。", "success")
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/confirm/resend")
+@login_required
+def resend_confirmation():
+    if EmptyForm().validate_on_submit() and not current_user.email_confirmed:
+        send_confirmation(current_user)
+        flash("確認メールを再送しました。", "success")
+    return redirect(url_for("applicant.dashboard"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data
+        if is_throttled(email):
+            form.form_errors.append(
+                "ログインの失敗が続いたため、この端末からのログインを一時的に止めています。15分ほど待つか、パスワードを再設定してください。"
+            )
+            # The page still renders; the status tells scripts to back off.
+            return render_template("auth/login.html", form=form), 429
+        user = db_session.scalar(select(User).where(User.email == email))
+        if verify_password(user, form.password.data) and user.is_active_account:
+            clear_failures(email)
+            start_login(user)
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
+        record_failure(email)
+        # Commit the failure even though the response is an error page.
+        db_session.commit()
+        form.form_errors.append("メールアドレスまたはパスワードが正しくありません。")
+        status = 401
+    elif form.errors:
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated and EmptyForm().validate_on_submit():
+        end_login(current_user)
+        flash("ログアウトしました。", "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = db_session.scalar(select(User).where(User.email == form.email.data))
+        if user is not None:
+            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            send_mail(
+                user.email,
+                f"【{current_app.config['CITY_NAME']}】パスワードの再設定",
+                "パスワード再設定のご依頼を受け付けました。\n"
+                f"次のリンクから2時間以内に新しいパスワードを設定してください。\n\n{link}\n\n"
+                "お心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。\n",
+            )
+        # Same answer either way, so the form does not reveal who is registered.
+        flash("登録されているアドレスであれば、再設定用のメールを送りました。", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = read_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_failed.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user.password_hash = hash_password(form.password.data)
+        user.password_changed_at = utcnow()
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()  # the link proves the address
+        end_all_logins(user)
+        clear_failures(user.email)
+        flash("パスワードを再設定しました。新しいパスワードでログインしてください。", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,116 @@
+"""Server-side login sessions and password hashing."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, request
+from flask_login import login_user, logout_user
+from sqlalchemy import delete, func, select
+
+from ..db import db_session
+from ..models import LoginFailure, LoginSession, User, utcnow
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    hasher = _hasher()
+    if user is None:
+        # Same work for unknown addresses, so timing does not reveal accounts.
+        hasher.hash(password)
+        return False
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+def start_login(user: User) -> None:
+    token = secrets.token_urlsafe(32)
+    db_session.add(LoginSession(token=token, user_id=user.id, ip_address=client_ip()))
+    db_session.flush()
+    user.login_token = token
+    login_user(user)
+
+
+def end_login(user: User) -> None:
+    if user.login_token:
+        record = db_session.get(LoginSession, user.login_token)
+        if record is not None and record.revoked_at is None:
+            record.revoked_at = utcnow()
+    logout_user()
+
+
+def end_all_logins(user: User) -> None:
+    """After a password reset every other login ends too."""
+    for record in db_session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+    ):
+        record.revoked_at = utcnow()
+
+
+def load_user_from_token(token: str) -> User | None:
+    record = db_session.get(LoginSession, token)
+    if record is None or record.revoked_at is not None:
+        return None
+    idle = timedelta(seconds=current_app.config["LOGIN_SESSION_IDLE_SECONDS"])
+    now = utcnow()
+    if now - record.last_seen_at > idle:
+        record.revoked_at = now
+        return None
+    if now - record.last_seen_at > timedelta(minutes=5):
+        record.last_seen_at = now
+    user = record.user
+    if not user.is_active_account:
+        return None
+    user.login_token = token
+    return user
+
+
+# --- throttling failed logins ---------------------------------------------
+
+def is_throttled(email: str) -> bool:
+    config = current_app.config
+    since = utcnow() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    ip = client_ip()
+    pair_failures = db_session.scalar(
+        select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.email == email, LoginFailure.ip_address == ip, LoginFailure.created_at >= since
+        )
+    )
+    if pair_failures >= config["LOGIN_FAILURES_PER_ACCOUNT_AND_IP"]:
+        return True
+    ip_failures = db_session.scalar(
+        select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.ip_address == ip, LoginFailure.created_at >= since
+        )
+    )
+    return ip_failures >= config["LOGIN_FAILURES_PER_IP"]
+
+
+def record_failure(email: str) -> None:
+    db_session.add(LoginFailure(email=email[:254], ip_address=client_ip()))
+    db_session.flush()
+
+
+def clear_failures(email: str) -> None:
+    db_session.execute(
+        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip_address == client_ip())
+    )

@@ -1,0 +1,1 @@
+"""The domain core: plain Python over the models, no Flask imports."""

@@ -1,0 +1,354 @@
+"""State changes of a proposal. Each verb changes data, records history and
+only flushes; the request boundary commits."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import (
+    COLLABORATION_FORM_LABELS,
+    BudgetKind,
+    BudgetLine,
+    Call,
+    Declaration,
+    Group,
+    Proposal,
+    ProposalStatus,
+    RoleShare,
+    StatusEvent,
+    Submission,
+    User,
+)
+from .proposal_fields import (
+    DECLARATION_KEYS,
+    DECLARATIONS,
+    REQUEST_CATEGORY,
+    TEXT_FIELDS,
+    limits_for,
+)
+from .proposal_input import ProposalInput
+from .timeutil import fiscal_year_label, format_jst
+
+EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
+WITHDRAWABLE_STATUSES = (ProposalStatus.SUBMITTED, ProposalStatus.INTAKE, ProposalStatus.RETURNED)
+
+
+class WorkflowError(Exception):
+    """A refused state change; ``message`` is shown to the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadySubmitted(WorkflowError):
+    pass
+
+
+class EditConflict(WorkflowError):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    field_id: str
+    label: str
+    message: str
+
+
+# --- editing -----------------------------------------------------------------
+
+def edit_refusal(proposal: Proposal, now: datetime) -> str | None:
+    """None when the proposal may be edited now; otherwise the plain reason."""
+    call = proposal.call
+    if proposal.status == ProposalStatus.RETURNED:
+        if proposal.correction_due_at and now < proposal.correction_due_at:
+            return None
+        return "修正の期限を過ぎたため、編集・再提出はできません。"
+    if proposal.status != ProposalStatus.DRAFT:
+        return f"この提案は「{proposal.status.label}」のため、編集できません。"
+    if now < call.opens_at:
+        return f"受付開始（{format_jst(call.opens_at)}）までは編集・提出できません。"
+    if call.is_closed(now):
+        return f"締切（{format_jst(call.closes_at)}）を過ぎたため、編集・提出はできません。"
+    return None
+
+
+def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> None:
+    for key, value in data.texts.items():
+        setattr(proposal, key, value)
+    proposal.period_start = data.period_start
+    proposal.period_end = data.period_end
+    proposal.desired_forms = list(data.desired_forms)
+    proposal.related_department = data.related_department
+    proposal.budget_lines = [
+        BudgetLine(position=i, kind=row.kind, category=row.category, amount=row.amount or 0, note=row.note)
+        for i, row in enumerate(data.budget_rows)
+        if row.category and (row.amount is not None or not row.amount_raw)
+    ]
+    proposal.role_shares = [
+        RoleShare(position=i, item=row.item, group_role=row.group_role, city_role=row.city_role)
+        for i, row in enumerate(data.role_rows)
+    ]
+    proposal.requested_amount = requested_amount(proposal)
+    proposal.updated_at = now
+
+
+def budget_totals(proposal: Proposal) -> tuple[int, int]:
+    income = sum(line.amount for line in proposal.budget_lines if line.kind == BudgetKind.INCOME)
+    expense = sum(line.amount for line in proposal.budget_lines if line.kind == BudgetKind.EXPENSE)
+    return income, expense
+
+
+def requested_amount(proposal: Proposal) -> int:
+    return sum(
+        line.amount
+        for line in proposal.budget_lines
+        if line.kind == BudgetKind.INCOME and line.category == REQUEST_CATEGORY
+    )
+
+
+def text_problems(proposal: Proposal, call: Call) -> dict[str, str]:
+    """Over-limit texts, reported on every save so the writer sees them early."""
+    limits = limits_for(call)
+    problems = {}
+    for text_field in TEXT_FIELDS:
+        length = len(getattr(proposal, text_field.key) or "")
+        if length > limits[text_field.key]:
+            problems[text_field.key] = f"{limits[text_field.key]}字以内にしてください（現在{length}字）。"
+    return problems
+
+
+def submission_problems(proposal: Proposal, user: User) -> list[Problem]:
+    """Everything that stands in the way of submitting, all at once."""
+    call, group = proposal.call, proposal.group
+    problems: list[Problem] = []
+    over = text_problems(proposal, call)
+    for text_field in TEXT_FIELDS:
+        value = getattr(proposal, text_field.key) or ""
+        if not value:
+            problems.append(Problem(text_field.key, text_field.label, "入力されていません。"))
+        elif text_field.key in over:
+            problems.append(Problem(text_field.key, text_field.label, over[text_field.key]))
+    if proposal.period_start is None:
+        problems.append(Problem("period_start", "実施期間（開始）", "入力されていません。"))
+    if proposal.period_end is None:
+        problems.append(Problem("period_end", "実施期間（終了）", "入力されていません。"))
+    if proposal.period_start and proposal.period_end and proposal.period_end < proposal.period_start:
+        problems.append(Problem("period_end", "実施期間（終了）", "終了日は開始日より後にしてください。"))
+    if not proposal.desired_forms:
+        problems.append(Problem("desired_forms", "希望する協働の形態", "一つ以上選んでください。"))
+    complete_roles = [r for r in proposal.role_shares if r.group_role and r.city_role]
+    if not complete_roles:
+        problems.append(
+            Problem("role-0-group", "役割分担", "団体が行うことと市が行うことを、少なくとも1行入力してください。")
+        )
+    problems.extend(_budget_problems(proposal, call))
+    if group.missing_profile_items():
+        missing = "、".join(group.missing_profile_items())
+        problems.append(Problem("profile", "団体概要", f"未入力の項目があります（{missing}）。"))
+    if not user.email_confirmed:
+        problems.append(
+            Problem("email", "メールアドレスの確認", "確認メールのリンクを開いて、メールアドレスの確認を完了してください。")
+        )
+    return problems
+
+
+def _budget_problems(proposal: Proposal, call: Call) -> list[Problem]:
+    problems = []
+    kinds = {line.kind for line in proposal.budget_lines}
+    if BudgetKind.INCOME not in kinds:
+        problems.append(Problem("income-0-category", "収支予算書（収入）", "収入を1行以上入力してください。"))
+    if BudgetKind.EXPENSE not in kinds:
+        problems.append(Problem("expense-0-category", "収支予算書（支出）", "支出を1行以上入力してください。"))
+    income, expense = budget_totals(proposal)
+    if kinds == {BudgetKind.INCOME, BudgetKind.EXPENSE} and income != expense:
+        problems.append(
+            Problem(
+                "budget-totals",
+                "収支予算書",
+                f"収入合計（{income:,}円）と支出合計（{expense:,}円）が一致していません。",
+            )
+        )
+    requested = requested_amount(proposal)
+    if requested <= 0 and BudgetKind.INCOME in kinds:
+        problems.append(
+            Problem("income-0-amount", "市への要望額", f"収入に「{REQUEST_CATEGORY}」の行を入力してください。")
+        )
+    if requested > call.budget_cap_per_proposal:
+        problems.append(
+            Problem(
+                "budget-totals",
+                "市への要望額",
+                f"要望額（{requested:,}円）が上限額（{call.budget_cap_per_proposal:,}円）を超えています。",
+            )
+        )
+    return problems
+
+
+# --- submission ----------------------------------------------------------------
+
+def record_status(session: Session, proposal: Proposal, to_status: ProposalStatus, actor: User | None,
+                  now: datetime, note: str = "") -> None:
+    session.add(
+        StatusEvent(
+            proposal_id=proposal.id,
+            from_status=proposal.status,
+            to_status=to_status,
+            created_at=now,
+            actor_id=actor.id if actor else None,
+            note=note,
+        )
+    )
+    proposal.status = to_status
+
+
+def allocate_receipt_number(session: Session, call: Call) -> str:
+    """An atomic counter per call: concurrent submissions never share a number."""
+    number = session.execute(
+        update(Call)
+        .where(Call.id == call.id)
+        .values(receipt_counter=Call.receipt_counter + 1)
+        .returning(Call.receipt_counter)
+    ).scalar_one()
+    reiwa = call.fiscal_year - 2018
+    return f"R{reiwa}-{call.id:02d}-{number:04d}"
+
+
+def accept_declarations(session: Session, proposal: Proposal, accepted: set[str], user: User,
+                        now: datetime) -> list[str]:
+    """Store each accepted declaration with its time; returns the keys still missing."""
+    missing = [key for key in DECLARATION_KEYS if key not in accepted]
+    if missing:
+        return missing
+    existing = {d.key: d for d in proposal.declarations}
+    for key in DECLARATION_KEYS:
+        if key in existing:
+            existing[key].accepted_at = now
+            existing[key].accepted_by_id = user.id
+        else:
+            proposal.declarations.append(Declaration(key=key, accepted_at=now, accepted_by_id=user.id))
+    return []
+
+
+def submit_proposal(session: Session, proposal: Proposal, user: User, expected_version: int,
+                    now: datetime) -> Submission:
+    """Submit (or resubmit after 差し戻し). Raises WorkflowError subclasses."""
+    if proposal.status not in EDITABLE_STATUSES:
+        raise AlreadySubmitted("この提案はすでに提出されています。")
+    if proposal.version != expected_version:
+        raise EditConflict("別の画面で内容が更新されています。最新の内容を確認してから提出してください。")
+    refusal = edit_refusal(proposal, now)
+    if refusal:
+        raise WorkflowError(refusal)
+    problems = submission_problems(proposal, user)
+    if problems:
+        raise WorkflowError("未入力または誤りのある項目があります。")
+    if missing := [k for k in DECLARATION_KEYS if k not in {d.key for d in proposal.declarations}]:
+        raise WorkflowError(f"誓約事項に同意されていない項目があります（{len(missing)}件）。")
+
+    record_status(session, proposal, ProposalStatus.SUBMITTED, user, now)
+    proposal.submitted_at = now
+    # The version check in this flush makes a double-click submit exactly once.
+    session.flush()
+    if proposal.receipt_number is None:
+        proposal.receipt_number = allocate_receipt_number(session, proposal.call)
+    revision = len(proposal.submissions) + 1
+    snapshot = build_snapshot(proposal, now)
+    submission = Submission(
+        proposal_id=proposal.id,
+        revision=revision,
+        receipt_number=proposal.receipt_number,
+        submitted_at=now,
+        submitted_by_id=user.id,
+        snapshot=snapshot,
+        snapshot_sha256=snapshot_digest(snapshot),
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def withdraw_refusal(proposal: Proposal, now: datetime) -> str | None:
+    if proposal.status not in WITHDRAWABLE_STATUSES:
+        return f"「{proposal.status.label}」の提案は取り下げできません。"
+    if proposal.call.screening_started(now):
+        return "審査が始まったため、取り下げはできません。市民協働課にご相談ください。"
+    return None
+
+
+def withdraw_proposal(session: Session, proposal: Proposal, user: User, reason: str, now: datetime) -> None:
+    refusal = withdraw_refusal(proposal, now)
+    if refusal:
+        raise WorkflowError(refusal)
+    record_status(session, proposal, ProposalStatus.WITHDRAWN, user, now, note=reason)
+    session.flush()
+
+
+# --- the snapshot --------------------------------------------------------------
+
+def build_snapshot(proposal: Proposal, now: datetime) -> dict:
+    """Everything submitted, as plain JSON: what the receipt shows and what
+    the secretariat receives. Never edited afterwards."""
+    call, group = proposal.call, proposal.group
+    income, expense = budget_totals(proposal)
+    return {
+        "receipt_number": proposal.receipt_number,
+        "submitted_at": now.isoformat(),
+        "submitted_at_jst": format_jst(now),
+        "call": {"id": call.id, "slug": call.slug, "title": call.title,
+                 "fiscal_year": fiscal_year_label(call.fiscal_year)},
+        "group": {
+            "name": group.name,
+            "name_kana": group.name_kana,
+            "kind": group.kind.label if group.kind else "",
+            "representative": f"{group.representative_title} {group.representative_name}".strip(),
+            "contact_name": group.contact_name,
+            "contact_email": group.contact_email,
+            "postal_code": group.postal_code,
+            "address": group.address,
+            "phone": group.phone,
+            "founded_on": group.founded_on.isoformat() if group.founded_on else None,
+            "member_count": group.member_count,
+            "activity_fields": list(group.activity_fields or []),
+            "activity_record": group.activity_record,
+            "website": group.website,
+        },
+        "texts": [{"key": f.key, "label": f.label, "value": getattr(proposal, f.key)} for f in TEXT_FIELDS],
+        "period": {
+            "start": proposal.period_start.isoformat() if proposal.period_start else None,
+            "end": proposal.period_end.isoformat() if proposal.period_end else None,
+        },
+        "desired_forms": [COLLABORATION_FORM_LABELS.get(v, v) for v in proposal.desired_forms],
+        "related_department": proposal.related_department,
+        "roles": [{"item": r.item, "group": r.group_role, "city": r.city_role} for r in proposal.role_shares],
+        "budget": {
+            "income": [{"category": b.category, "amount": b.amount, "note": b.note}
+                       for b in proposal.budget_lines if b.kind == BudgetKind.INCOME],
+            "expense": [{"category": b.category, "amount": b.amount, "note": b.note}
+                        for b in proposal.budget_lines if b.kind == BudgetKind.EXPENSE],
+            "income_total": income,
+            "expense_total": expense,
+            "requested_amount": proposal.requested_amount,
+        },
+        "attachments": [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in proposal.attachments],
+        "declarations": [
+            {"text": item.text, "accepted_at": next(
+                (d.accepted_at.isoformat() for d in proposal.declarations if d.key == item.key), None)}
+            for item in DECLARATIONS
+        ],
+    }
+
+
+def snapshot_digest(snapshot: dict) -> str:
+    canonical = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def proposals_of_group(session: Session, group: Group) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.id.desc())))

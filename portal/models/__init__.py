@@ -1,0 +1,29 @@
+"""All models, imported here so metadata and Alembic see every table."""
+from .base import Base, utcnow
+from .call import Call, Criterion
+from .files import FILE_PURPOSE_LABELS, FilePurpose, StoredFile
+from . import guards  # noqa: F401  (registers the flush guards)
+from .group import ACTIVITY_FIELDS, GROUP_KIND_LABELS, Group, GroupKind
+from .mail import OutboxMessage
+from .proposal import (
+    COLLABORATION_FORM_LABELS,
+    STATUS_LABELS,
+    BudgetKind,
+    BudgetLine,
+    CollaborationForm,
+    Declaration,
+    Proposal,
+    ProposalStatus,
+    RoleShare,
+    StatusEvent,
+    Submission,
+)
+from .user import LoginFailure, LoginSession, Role, User
+
+__all__ = [
+    "ACTIVITY_FIELDS", "COLLABORATION_FORM_LABELS", "FILE_PURPOSE_LABELS", "GROUP_KIND_LABELS",
+    "STATUS_LABELS", "Base", "BudgetKind", "BudgetLine", "Call", "CollaborationForm", "Criterion",
+    "Declaration", "FilePurpose", "Group", "GroupKind", "LoginFailure", "LoginSession", "OutboxMessage",
+    "Proposal", "ProposalStatus", "Role", "RoleShare", "StatusEvent", "StoredFile", "Submission", "User",
+    "utcnow",
+]

@@ -1,0 +1,41 @@
+"""Pages anyone can read without an account."""
+from __future__ import annotations
+
+from flask import abort, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..db import db_session
+from ..domain.proposal_fields import limits_for
+from ..domain.timeutil import now_utc
+from ..models import Call
+from . import bp
+
+
+def published_calls():
+    return db_session.scalars(
+        select(Call).where(Call.published_at.is_not(None)).order_by(Call.fiscal_year.desc(), Call.opens_at.desc())
+    ).all()
+
+
+@bp.get("/")
+def index():
+    now = now_utc()
+    calls = published_calls()
+    open_calls = [c for c in calls if c.is_open(now)]
+    return render_template("public/index.html", open_calls=open_calls, calls=calls, now=now)
+
+
+@bp.get("/calls")
+def calls():
+    return render_template("public/calls.html", calls=published_calls(), now=now_utc())
+
+
+@bp.get("/calls/<slug>")
+def call_detail(slug: str):
+    call = db_session.scalar(
+        select(Call).where(Call.slug == slug, Call.published_at.is_not(None)).options(selectinload(Call.criteria))
+    )
+    if call is None:
+        abort(404)
+    return render_template("public/call.html", call=call, now=now_utc(), limits=limits_for(call))

@@ -1,0 +1,146 @@
+"""Fixtures: one database per test session (migrated with Alembic), a
+rollback per test, data factories and a login helper.
+
+TEST_DATABASE_URL chooses the backend: a SQLite file by default, or
+PostgreSQL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), where the
+suite creates and drops a schema of its own.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from portal import create_app
+from portal import db as database
+from portal.db import db_session
+from portal.migrate import upgrade
+
+from .factories import Factory
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _postgres_url_with_schema(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        from sqlalchemy import create_engine
+
+        schema = f"portal_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(TEST_DATABASE_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield _postgres_url_with_schema(TEST_DATABASE_URL, schema)
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    upload_dir = tmp_path_factory.mktemp("uploads")
+    application = create_app("testing", {"DATABASE_URL": database_url, "UPLOAD_DIR": Path(upload_dir),
+                                         "SERVER_NAME": "localhost"})
+    upgrade(application.extensions["engine"])
+    return application
+
+
+@pytest.fixture()
+def db(app):
+    """A transaction per test, rolled back afterwards; commits inside the
+    app become savepoints."""
+    engine = app.extensions["engine"]
+    connection = engine.connect()
+    transaction = connection.begin()
+    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    db_session.remove()
+    yield db_session
+    db_session.remove()
+    transaction.rollback()
+    connection.close()
+    database.session_factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def factory(db, app):
+    with app.app_context():
+        yield Factory(db, app)
+
+
+@pytest.fixture()
+def login(client):
+    """login(user) logs the test client in through the real form."""
+
+    def do_login(user, password=Factory.PASSWORD):
+        page = client.get("/login")
+        token = csrf_token_from(page.get_data(as_text=True))
+        response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture()
+def csrf(client):
+    """csrf('/some/page') -> a token taken from that page."""
+
+    def token(path: str = "/login") -> str:
+        return csrf_token_from(client.get(path).get_data(as_text=True))
+
+    return token
+
+
+@pytest.fixture()
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count"""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list = []
+
+        engine = app.extensions["engine"]
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                Counter.count += 1
+                Counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield Counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
