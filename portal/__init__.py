@@ -4,8 +4,15 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import db as database
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -22,6 +29,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         template_folder="../templates",
         static_folder="../static",
     )
+    # IDs in URLs are bounded by the 32-bit id columns: a larger number is a
+    # 404, not a database error.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_object(config_class)
     if overrides:
         app.config.update(overrides)

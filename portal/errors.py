@@ -1,12 +1,16 @@
 """Friendly Japanese error pages; nothing leaks a traceback."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from .db import db_session
 
 MESSAGES = {
     400: ("リクエストを処理できませんでした", "入力内容を確認して、もう一度お試しください。"),
+    401: ("ログインが必要です", "ログインの有効期限が切れたか、ログアウトしています。もう一度ログインしてください。"),
     403: ("このページを表示する権限がありません", "ログインしているアカウントを確認してください。"),
     404: ("ページが見つかりません", "URLが正しいか確認してください。"),
     405: ("この操作はできません", "画面のボタンから操作してください。"),
@@ -17,37 +21,80 @@ MESSAGES = {
     ),
     429: ("しばらく時間をおいてください", "短い時間に多くの操作がありました。少し待ってからもう一度お試しください。"),
     500: ("システムで問題が発生しました", "入力内容は失われていません。時間をおいてもう一度お試しください。"),
+    503: ("ただいま混み合っています", "時間をおいてもう一度お試しください。"),
 }
+
+CSRF_MESSAGE = "画面の有効期限が切れたか、不正な送信の可能性があります。ページを再読み込みしてからもう一度送信してください。"
+
+# Headers an HTTP error carries that the client needs (405 Allow, 416
+# Content-Range, 429/503 Retry-After, 401 WWW-Authenticate).
+_KEPT_HEADERS = ("Allow", "Content-Range", "Retry-After", "WWW-Authenticate")
 
 
 def wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
+    """Scripts (autosave) ask for JSON; browsers asking for */* get a page."""
+    if request.is_json:
+        return True
+    accept = request.accept_mimetypes
+    best = accept.best_match(["text/html", "application/json"])
+    if best is not None:
+        return best == "application/json"
+    # Werkzeug matches parameters too: "application/json; charset=utf-8" matches nothing.
+    return any(value.split(";", 1)[0].strip().lower() == "application/json" for value, quality in accept if quality)
 
 
-def render_error(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code, MESSAGES[400])
+def _messages_for(code: int) -> tuple[str, str]:
+    if code in MESSAGES:
+        return MESSAGES[code]
+    return MESSAGES[500] if code >= 500 else MESSAGES[400]
+
+
+def render_error(code: int, detail: str | None = None, headers: dict | None = None):
+    """The error page, or ``{"ok": false, "error", "message"}`` for scripts.
+    The status code is kept as it is; unknown codes get the 4xx/5xx wording."""
+    title, message = _messages_for(code)
+    message = detail or message
     if wants_json():
-        return jsonify(error=title, message=detail or message), code
-    return render_template("error.html", code=code, title=title, message=detail or message), code
+        response = jsonify(ok=False, error=title, message=message)
+    else:
+        try:
+            response = Response(render_template("error.html", code=code, title=title, message=message),
+                                mimetype="text/html")
+        except Exception:  # the page itself failed (e.g. the database is down)
+            response = Response(_bare_page(code, title, message), mimetype="text/html")
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _bare_page(code: int, title: str, message: str) -> str:
+    return (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+        f"<p>{escape(message)}</p><p>エラー番号: {code}</p><p><a href=\"/\">トップページへ戻る</a></p>"
+        "</main></body></html>"
+    )
 
 
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(
-            400,
-            "画面の有効期限が切れたか、不正な送信の可能性があります。ページを再読み込みしてからもう一度送信してください。",
-        )
+        return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
         code = error.code or 500
         detail = error.description if getattr(error, "portal_message", False) else None
-        return render_error(code if code in MESSAGES else 400, detail)
+        kept = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+        return render_error(code, detail, kept)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
         app.logger.exception("unhandled error")
+        # A failed statement leaves the transaction unusable; the error page
+        # (which may load the current user) needs a clean session.
+        db_session.rollback()
         return render_error(500)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,8 +24,13 @@ def init_security(app: Flask) -> None:
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if app.config.get("HSTS"):
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if response.mimetype == "text/html":
-            headers.setdefault("Cache-Control", "no-store")
+        if request.endpoint != "static":
+            # Pages, autosave answers and receipt PDFs hold personal data:
+            # no copies in shared or disk caches. send_file's default
+            # "no-cache" still stores; a route that chose max-age keeps it.
+            current = headers.get("Cache-Control", "")
+            if not current or current == "no-cache":
+                headers["Cache-Control"] = "no-store"
         return response
 
 

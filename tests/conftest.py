@@ -65,14 +65,29 @@ def db(app):
     app become savepoints."""
     engine = app.extensions["engine"]
     connection = engine.connect()
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite emits no BEGIN of its own before a SAVEPOINT, so the first
+        # SAVEPOINT would open the real transaction and its RELEASE commit it:
+        # every test's data leaked into the next. Emit BEGIN ourselves (the
+        # SQLAlchemy recipe), on this connection only.
+        connection.connection.driver_connection.isolation_level = None
+        event.listen(connection, "begin", _sqlite_begin)
     transaction = connection.begin()
     database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     db_session.remove()
     yield db_session
     db_session.remove()
     transaction.rollback()
+    if sqlite:
+        event.remove(connection, "begin", _sqlite_begin)
+        connection.connection.driver_connection.isolation_level = ""
     connection.close()
-    database.session_factory.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+    database.session_factory.configure(bind=engine, join_transaction_mode="conditional_savepoint")
+
+
+def _sqlite_begin(connection):
+    connection.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture()
@@ -84,6 +99,28 @@ def client(app, db):
 def factory(db, app):
     with app.app_context():
         yield Factory(db, app)
+
+
+@pytest.fixture()
+def seed(app, db):
+    """``with seed() as f: user = f.applicant()`` -- the factory inside a
+    short-lived app context.
+
+    The ``factory`` fixture keeps one app context open for the whole test, so
+    every request made in that test shares ``flask.g`` (Flask-Login's cached
+    current user, Flask-WTF's cached CSRF token) and the session is not
+    removed between requests. Tests about sessions, cookies and logins need
+    each request on its own, as in production: use ``seed`` there. Objects
+    come back detached; use their ids and loaded attributes.
+    """
+    from contextlib import contextmanager
+
+    @contextmanager
+    def seeding():
+        with app.app_context():
+            yield Factory(db, app)
+
+    return seeding
 
 
 @pytest.fixture()

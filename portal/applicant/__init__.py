@@ -10,4 +10,4 @@ def require_login():
     """Every applicant page needs a login."""
 
 
-from . import profile, proposals, receipts  # noqa: E402,F401
+from . import attachments, profile, proposals, receipts  # noqa: E402,F401

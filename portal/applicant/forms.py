@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from wtforms import (
@@ -13,13 +14,27 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import email_format
-from ..domain.normalize import is_furigana, normalize_email, normalize_phone, normalize_postal_code
+from ..domain.normalize import ascii_digits, is_furigana, normalize_email, normalize_phone, normalize_postal_code
 from ..forms import BaseForm, max_chars
 from ..models import ACTIVITY_FIELDS, GROUP_KIND_LABELS
+
+
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice
+
+    def choice(value: str, label: str):
+        return SelectChoice(value=value, label=label)
+except ImportError:  # pragma: no cover - older WTForms
+    def choice(value: str, label: str):
+        return (value, label)
+
+
+def _choice_value(item) -> str:
+    return item.value if hasattr(item, "value") else item[0]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,7 +42,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        allowed = {value for value, _ in self.choices}
+        allowed = {_choice_value(item) for item in self.choices}
         self.data = [value for value in (self.data or []) if value in allowed]
 
 
@@ -69,29 +84,57 @@ def not_in_future(form, field):
 
 
 DATE_MESSAGE = "日付を「2015-04-01」の形で入力してください。"
+_DATE_RE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?")
+_INTEGER_RE = re.compile(r"-?[0-9]+")
 
 
 class JaDateField(DateField):
+    """A date typed as 2015-04-01, 2015/4/1, ２０１５－０４－０１ or 2015年4月1日."""
+
     def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = ascii_digits(" ".join(v for v in valuelist if isinstance(v, str)))
+        self.data = None
+        if not raw:
+            return  # blank: Optional() decides whether that is allowed
+        match = _DATE_RE.fullmatch(raw.replace(" ", ""))
         try:
-            super().process_formdata(valuelist)
+            parsed = date(*(int(part) for part in match.groups())) if match else None
         except ValueError:
-            self.data = None
-            raise ValueError(DATE_MESSAGE) from None
+            parsed = None
+        if parsed is None or parsed.year < 1800:
+            raise ValueError(DATE_MESSAGE)
+        self.data = parsed
+
+    def pre_validate(self, form):
+        # An unreadable date has its message already; NumberRange-style
+        # validators must not add a second one about the empty value.
+        if self.process_errors:
+            raise StopValidation()
 
 
 class JaIntegerField(IntegerField):
+    """Whole numbers; 全角 digits, thousands separators and a trailing 人 are accepted."""
+
     def process_formdata(self, valuelist):
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [valuelist[0].replace(",", "").replace("人", "").strip()]
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("半角数字で入力してください。") from None
-        if self.data is not None and abs(self.data) > 10**9:
-            self.data = None
+        if not valuelist:
+            return
+        raw = valuelist[0] if isinstance(valuelist[0], str) else ""
+        raw = ascii_digits(raw).replace(",", "").replace("，", "").replace("人", "").replace(" ", "")
+        self.data = None
+        if not raw:
+            return
+        if not _INTEGER_RE.fullmatch(raw) or len(raw) > 12:
+            raise ValueError("数字で入力してください（例: 12）。")
+        value = int(raw)
+        if abs(value) > 10**9:
             raise ValueError("数が大きすぎます。")
+        self.data = value
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
 
 
 class GroupProfileForm(BaseForm):
@@ -99,7 +142,7 @@ class GroupProfileForm(BaseForm):
     name_kana = StringField("団体名（ふりがな）", validators=[max_chars(200), furigana])
     kind = SelectField(
         "団体の種類",
-        choices=[("", "選んでください")] + [(k.value, label) for k, label in GROUP_KIND_LABELS.items()],
+        choices=[choice("", "選んでください")] + [choice(k.value, label) for k, label in GROUP_KIND_LABELS.items()],
         validate_choice=True,
     )
     representative_title = StringField("代表者の役職", validators=[max_chars(50)])
@@ -117,9 +160,11 @@ class GroupProfileForm(BaseForm):
     member_count = JaIntegerField(
         "会員数（人）",
         validators=[Optional(), NumberRange(min=1, max=1_000_000, message="1以上の人数を入力してください。")],
-        render_kw={"inputmode": "numeric"},
+        # A text box, not type=number: a number box refuses 全角 digits and
+        # "12人", which the server accepts and normalises.
+        render_kw={"inputmode": "numeric", "type": "text"},
     )
-    activity_fields = MultiCheckboxField("活動分野（複数選択可）", choices=[(f, f) for f in ACTIVITY_FIELDS])
+    activity_fields = MultiCheckboxField("活動分野（複数選択可）", choices=[choice(f, f) for f in ACTIVITY_FIELDS])
     activity_record = TextAreaField("活動実績", validators=[max_chars(2000)])
     website = StringField("ウェブサイト", validators=[max_chars(300), website], render_kw={"inputmode": "url"})
     based_in_city = BooleanField("市内に活動拠点があります")

@@ -1,7 +1,7 @@
 """Writing, autosaving, submitting and withdrawing proposals."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,9 +15,11 @@ from ..domain.proposal_fields import (
     TEXT_FIELDS,
     limits_for,
 )
+from ..domain.normalize import normalize_text
 from ..domain.proposal_input import parse_proposal_form
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
+from ..files import storage
 from ..models import (
     COLLABORATION_FORM_LABELS,
     BudgetKind,
@@ -277,7 +279,7 @@ def withdraw(proposal_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        reason = (request.form.get("reason") or "").strip()[:500]
+        reason = normalize_text(request.form.get("reason"))[:500]
         workflow.withdraw_proposal(db_session, proposal, user, reason, now)
         flash("提案を取り下げました。", "success")
         return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
@@ -291,6 +293,7 @@ def delete_draft(proposal_id: int):
         abort(400)
     if proposal.status != ProposalStatus.DRAFT or proposal.submissions:
         refuse(403, "提出済みの提案は削除できません。取下げをご利用ください。")
+    storage.delete_files_of_proposal(db_session, current_app.config["UPLOAD_DIR"], proposal)
     db_session.delete(proposal)
     flash("下書きを削除しました。", "success")
     return redirect(url_for("applicant.dashboard"))

@@ -1,14 +1,19 @@
 """Register, confirm, log in and out, reset a forgotten password."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user, login_required, login_url
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
+from ..errors import render_error, wants_json
+from ..extensions import login_manager
 from ..mail import send_mail
-from ..models import Group, Role, User, utcnow
-from ..security import safe_next
+from ..models import Group, OutboxMessage, Role, User, utcnow
+from ..security import is_safe_local_path, safe_next
 from . import bp
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .sessions import (
@@ -28,6 +33,23 @@ def home_for(user: User) -> str:
     return url_for("applicant.dashboard")
 
 
+def requested_next() -> str | None:
+    """The local page to return to after logging in, or None. Only paths on
+    this site count: '//evil.example', 'https://…' and 'javascript:' do not."""
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_local_path(target) else None
+
+
+@login_manager.unauthorized_handler
+def login_needed():
+    """A page asks for a login. Scripts (autosave) get a 401 they can read
+    instead of being redirected to an HTML login page."""
+    if wants_json():
+        return render_error(401)
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url("auth.login", next_url=request.url))
+
+
 def send_confirmation(user: User) -> None:
     link = url_for("auth.confirm", token=make_confirm_token(user), _external=True)
     send_mail(
@@ -40,19 +62,36 @@ def send_confirmation(user: User) -> None:
     )
 
 
+ALREADY_REGISTERED = "このメールアドレスは登録済みです。ログインするか、パスワードの再設定をご利用ください。"
+
+
+def email_taken(email: str) -> bool:
+    return db_session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def _add_account(email: str, password: str) -> User | None:
+    """The new account, or None when the address was taken meanwhile (two
+    registrations at once: the unique index decides, not a 500)."""
+    user = User(email=email, password_hash=hash_password(password), role=Role.APPLICANT)
+    db_session.add(user)
+    try:
+        db_session.flush()
+    except IntegrityError:
+        db_session.rollback()  # nothing else was written in this request
+        return None
+    return user
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        existing = db_session.scalar(select(User).where(User.email == form.email.data))
-        if existing is not None:
-            form.email.errors.append("このメールアドレスは登録済みです。ログインするか、パスワードの再設定をご利用ください。")
+        user = None if email_taken(form.email.data) else _add_account(form.email.data, form.password.data)
+        if user is None:
+            form.email.errors.append(ALREADY_REGISTERED)
         else:
-            user = User(email=form.email.data, password_hash=hash_password(form.password.data), role=Role.APPLICANT)
-            db_session.add(user)
-            db_session.flush()
             db_session.add(Group(account_id=user.id, contact_email=user.email))
             db_session.flush()
             send_confirmation(user)
@@ -86,23 +125,27 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    next_path = requested_next()
     if current_user.is_authenticated:
-        return redirect(home_for(current_user))
+        return redirect(next_path or home_for(current_user))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         email = form.email.data
         if is_throttled(email):
+            minutes = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"] // 60
             form.form_errors.append(
-                "ログインの失敗が続いたため、この端末からのログインを一時的に止めています。15分ほど待つか、パスワードを再設定してください。"
+                f"ログインの失敗が続いたため、この端末からのログインを一時的に止めています。{minutes}分ほど待つか、パスワードを再設定してください。"
             )
             # The page still renders; the status tells scripts to back off.
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form, next_path=next_path), 429, {
+                "Retry-After": str(current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+            }
         user = db_session.scalar(select(User).where(User.email == email))
         if verify_password(user, form.password.data) and user.is_active_account:
             clear_failures(email)
             start_login(user)
-            return redirect(safe_next(request.args.get("next"), home_for(user)))
+            return redirect(safe_next(next_path, home_for(user)))
         record_failure(email)
         # Commit the failure even though the response is an error page.
         db_session.commit()
@@ -110,7 +153,7 @@ def login():
         status = 401
     elif form.errors:
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, next_path=next_path), status
 
 
 @bp.post("/logout")
@@ -121,16 +164,34 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+RESET_SUBJECT = "パスワードの再設定"
+RESET_MAILS_PER_HOUR = 3
+
+
+def _reset_mails_exhausted(email: str) -> bool:
+    """The form sends mail to any registered address, so anyone could make
+    the city's server flood someone's inbox; a few per hour is plenty."""
+    since = utcnow() - timedelta(hours=1)
+    sent = db_session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == email,
+            OutboxMessage.subject.contains(RESET_SUBJECT),
+            OutboxMessage.created_at >= since,
+        )
+    )
+    return sent >= RESET_MAILS_PER_HOUR
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = db_session.scalar(select(User).where(User.email == form.email.data))
-        if user is not None:
+        if user is not None and not _reset_mails_exhausted(user.email):
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             send_mail(
                 user.email,
-                f"【{current_app.config['CITY_NAME']}】パスワードの再設定",
+                f"【{current_app.config['CITY_NAME']}】{RESET_SUBJECT}",
                 "パスワード再設定のご依頼を受け付けました。\n"
                 f"次のリンクから2時間以内に新しいパスワードを設定してください。\n\n{link}\n\n"
                 "お心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。\n",

@@ -8,12 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..models import BudgetKind, CollaborationForm
-from .normalize import normalize_text, parse_yen
+from ..models import BudgetKind, CollaborationForm, Proposal
+from .normalize import MAX_YEN, ascii_digits, normalize_text, parse_yen
 from .proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, TEXT_FIELDS
 
 MAX_ROWS = 40
 MAX_TEXT_STORED = 20000  # a hard ceiling for any one draft field
+
+
+def _stored_limit(key: str) -> int:
+    """What the column can hold: the title is a VARCHAR, which PostgreSQL
+    enforces (SQLite does not), so an over-long title must be cut here."""
+    length = getattr(Proposal.__table__.c[key].type, "length", None)
+    return min(length, MAX_TEXT_STORED) if length else MAX_TEXT_STORED
 
 
 @dataclass
@@ -65,9 +72,10 @@ def parse_proposal_form(formdata) -> ProposalInput:
         value = _get(formdata, text_field.key)
         if not text_field.multiline:
             value = " ".join(value.split())
-        if len(value) > MAX_TEXT_STORED:
-            data.errors[text_field.key] = f"{MAX_TEXT_STORED}字を超える分は保存できません。"
-            value = value[:MAX_TEXT_STORED]
+        ceiling = _stored_limit(text_field.key)
+        if len(value) > ceiling:
+            data.errors[text_field.key] = f"{ceiling}字を超える分は保存できません。"
+            value = value[:ceiling].rstrip()
         data.texts[text_field.key] = value
 
     data.period_start_raw = _get(formdata, "period_start")
@@ -98,7 +106,8 @@ def _row_indexes(formdata, prefix: str) -> list[int]:
     for key in formdata.keys():
         if key.startswith(prefix):
             head = key[len(prefix):].split("-", 1)[0]
-            if head.isdigit() and len(head) <= 3:
+            # isdigit() accepts digits int() cannot read (U+10A40), so test ASCII.
+            if 0 < len(head) <= 3 and all("0" <= ch <= "9" for ch in head):
                 indexes.add(int(head))
     return sorted(indexes)[:MAX_ROWS]
 
@@ -109,6 +118,7 @@ def _parse_budget_rows(formdata, errors: dict[str, str]) -> list[BudgetRowInput]
         (BudgetKind.INCOME, "income-", INCOME_CATEGORIES),
         (BudgetKind.EXPENSE, "expense-", EXPENSE_CATEGORIES),
     ):
+        total = 0  # per kind; totals must fit the 32-bit amount columns
         for index in _row_indexes(formdata, prefix):
             base = f"{prefix}{index}"
             category = _get(formdata, f"{base}-category")
@@ -121,9 +131,20 @@ def _parse_budget_rows(formdata, errors: dict[str, str]) -> list[BudgetRowInput]
                 category = ""
             amount = parse_yen(amount_raw) if amount_raw else None
             if amount_raw and amount is None:
-                errors[f"{base}-amount"] = "金額は0以上の整数（円）で入力してください。"
+                errors[f"{base}-amount"] = _amount_message(amount_raw)
+            elif amount is not None and total + amount > MAX_YEN:
+                errors[f"{base}-amount"] = "合計額が大きすぎます。金額を確認してください。"
+                amount = None
+            total += amount or 0
             rows.append(BudgetRowInput(kind, category, amount_raw, amount, note))
     return rows
+
+
+def _amount_message(raw: str) -> str:
+    digits = ascii_digits(raw).replace(",", "").replace("，", "").replace("円", "").replace("¥", "").strip()
+    if digits.isascii() and digits.isdigit():
+        return f"金額は{MAX_YEN + 1:,}円未満で入力してください。"
+    return "金額は0以上の整数（円）で入力してください。"
 
 
 def _parse_role_rows(formdata) -> list[RoleRowInput]:

@@ -8,24 +8,63 @@
   var versionEl = document.getElementById("version");
   var storageKey = "portal-draft-" + form.getAttribute("data-draft-key");
   var dirty = false;
-  var saving = false;
+  var saving = null;      // the autosave request in flight, if any
   var timer = null;
   var conflict = false;
+  var submitting = false;
 
-  function normalise(text) { return text.replace(/\r\n?/g, "\n").trim(); }
+  // One polite live region for what a screen-reader user must hear while
+  // typing (a field going over its limit), instead of a live counter that
+  // would speak on every keystroke.
+  var announcer = document.createElement("p");
+  announcer.className = "visually-hidden";
+  announcer.setAttribute("aria-live", "polite");
+  form.appendChild(announcer);
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // Count as the server does: NFC, \r\n as one character, code points
+  // (so 𠮷 is one character), leading and trailing blanks ignored.
+  function normalise(text) {
+    var value = text.replace(/\r\n?/g, "\n");
+    if (value.normalize) { value = value.normalize("NFC"); }
+    return value.trim();
+  }
   function countChars(text) { return Array.from(normalise(text)).length; }
 
-  function updateCounter(field) {
+  function labelText(field) {
+    var label = document.querySelector("label[for='" + field.id + "']");
+    if (!label) { return ""; }
+    var copy = label.cloneNode(true);
+    copy.querySelectorAll(".required").forEach(function (el) { el.remove(); });
+    return copy.textContent.trim();
+  }
+
+  function updateCounter(field, speak) {
     var limit = parseInt(field.getAttribute("data-limit"), 10);
     var counter = document.getElementById(field.id + "-counter");
     if (!counter || !limit) { return; }
     var n = countChars(field.value);
-    counter.textContent = n + "／" + limit + "字" + (n > limit ? "（" + (n - limit) + "字超過）" : "");
-    counter.classList.toggle("over", n > limit);
+    var over = n > limit;
+    var wasOver = counter.classList.contains("over");
+    counter.textContent = n + "／" + limit + "字" + (over ? "（" + (n - limit) + "字超過）" : "");
+    counter.classList.toggle("over", over);
+    var serverError = document.getElementById(field.id + "-error");
+    if (over) {
+      field.setAttribute("aria-invalid", "true");
+    } else if (!serverError || wasOver) {
+      field.removeAttribute("aria-invalid");
+    }
+    if (speak && over !== wasOver) {
+      announce(over ? labelText(field) + "：" + limit + "字を超えています（" + n + "字）。"
+                    : labelText(field) + "：" + limit + "字以内になりました。");
+    }
   }
 
   function setStatus(text, isError) {
-    statusEl.textContent = text;
+    if (statusEl.textContent !== text) { statusEl.textContent = text; }
     statusEl.classList.toggle("error", !!isError);
   }
 
@@ -39,67 +78,149 @@
     } catch (e) { /* storage may be full or disabled; the server copy still counts */ }
   }
 
+  function showConflict(message) {
+    conflict = true;
+    window.clearTimeout(timer);
+    setStatus(message || "別の画面で更新されています。再読み込みしてください。", true);
+    if (!document.getElementById("reload-after-conflict")) {
+      var reload = document.createElement("button");
+      reload.type = "button";
+      reload.id = "reload-after-conflict";
+      reload.className = "button";
+      reload.textContent = "最新の内容を読み込む";
+      reload.addEventListener("click", function () { window.location.reload(); });
+      statusEl.parentNode.appendChild(reload);
+    }
+  }
+
   // keepalive lets the request finish when the tab is being closed.
   function save(keepalive) {
-    if (!dirty || saving || conflict) { return; }
+    if (!dirty || saving || conflict || submitting) { return saving; }
     var body = new FormData(form);
     body.delete("action");
     keepLocalCopy();
-    saving = true;
     dirty = false;
     setStatus("保存しています…");
-    fetch(form.getAttribute("data-autosave-url"), {
+    saving = fetch(form.getAttribute("data-autosave-url"), {
       method: "POST",
       body: body,
       credentials: "same-origin",
       keepalive: !!keepalive,
       headers: { "Accept": "application/json", "X-CSRFToken": form.elements["csrf_token"].value }
     }).then(function (response) {
-      return response.json().then(function (json) { return { status: response.status, json: json }; });
+      return response.json().then(function (json) { return { status: response.status, json: json }; },
+                                  function () { return { status: response.status, json: {} }; });
     }).then(function (result) {
-      saving = false;
+      saving = null;
       if (result.status === 200 && result.json.ok) {
         versionEl.value = result.json.version;
-        try { window.localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }
+        if (!dirty) {
+          try { window.localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }
+        }
         var problems = Object.keys(result.json.errors || {}).length;
         setStatus("自動保存しました（" + result.json.saved_at + "）" + (problems ? "　確認が必要な項目が" + problems + "件あります" : ""), problems > 0);
         updateTotals(result.json.totals);
       } else if (result.status === 409) {
-        conflict = true;
-        setStatus(result.json.message || "別の画面で更新されています。再読み込みしてください。", true);
+        showConflict(result.json.message);
+      } else if (result.status === 401) {
+        dirty = true;
+        setStatus("ログインの有効期限が切れたため保存できませんでした。入力内容はこの端末に一時保存しています。" +
+                  "ログインし直してからこのページを開き、「復元する」を押してください。", true);
       } else {
         dirty = true;
         setStatus((result.json && result.json.message) || "保存できませんでした。入力内容はこの端末に一時保存しています。", true);
       }
     }).catch(function () {
-      saving = false;
+      saving = null;
       dirty = true;
       setStatus("通信できないため保存できませんでした。入力内容はこの端末に一時保存し、つながり次第保存します。", true);
+    }).then(function () {
+      // Typing went on while this request was out: save that too.
+      if (dirty && !conflict && !submitting) { scheduleSave(); }
     });
+    return saving;
   }
 
   function yen(n) { return Number(n).toLocaleString("ja-JP") + "円"; }
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el && el.textContent !== text) { el.textContent = text; }
+  }
   function updateTotals(totals) {
     if (!totals) { return; }
-    document.getElementById("total-income").textContent = yen(totals.income);
-    document.getElementById("total-expense").textContent = yen(totals.expense);
-    document.getElementById("total-requested").textContent = yen(totals.requested);
+    setText("total-income", yen(totals.income));
+    setText("total-expense", yen(totals.expense));
+    setText("total-requested", yen(totals.requested));
   }
 
   function scheduleSave() {
+    if (conflict) { return; }
     dirty = true;
     setStatus("未保存の変更があります");
     window.clearTimeout(timer);
     timer = window.setTimeout(function () { save(false); }, 2000);
   }
 
+  // 「行を追加」: a new blank row right here, instead of posting the form
+  // and landing back at the top of a long page.
+  function renumber(el, index) {
+    ["id", "name", "for"].forEach(function (attr) {
+      var value = el.getAttribute(attr);
+      if (value) { el.setAttribute(attr, value.replace(/^(role|income|expense)-\d+-/, "$1-" + index + "-")); }
+    });
+  }
+  form.querySelectorAll("button[data-add-row]").forEach(function (button) {
+    var body = document.getElementById(button.getAttribute("data-add-row"));
+    if (!body) { return; }
+    button.addEventListener("click", function (event) {
+      var rows = body.querySelectorAll("tr");
+      if (!rows.length || rows.length >= 40) { return; }  // let the server answer
+      event.preventDefault();
+      var index = rows.length;
+      var row = rows[rows.length - 1].cloneNode(true);
+      row.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+      row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+      row.querySelectorAll("[id], [name], label[for]").forEach(function (el) { renumber(el, index); });
+      row.querySelectorAll("label").forEach(function (label) {
+        label.textContent = label.textContent.replace(/（\d+行目）/, "（" + (index + 1) + "行目）");
+      });
+      row.querySelectorAll("input, textarea, select").forEach(function (field) {
+        field.removeAttribute("aria-invalid");
+        field.removeAttribute("aria-describedby");
+        if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
+      });
+      body.appendChild(row);
+      var first = row.querySelector("input, textarea, select");
+      if (first) { first.focus(); }
+      announce((index + 1) + "行目を追加しました。");
+    });
+  });
+
   form.querySelectorAll("[data-limit]").forEach(function (field) {
-    updateCounter(field);
-    field.addEventListener("input", function () { updateCounter(field); });
+    updateCounter(field, false);
+    field.addEventListener("input", function () { updateCounter(field, true); });
   });
   form.addEventListener("input", scheduleSave);
   form.addEventListener("change", scheduleSave);
-  form.addEventListener("submit", function () { dirty = false; window.clearTimeout(timer); });
+  form.addEventListener("submit", function (event) {
+    window.clearTimeout(timer);
+    if (saving) {
+      // The form carries the version; wait for the autosave in flight to
+      // bring the new one, or the post would look like a conflict.
+      event.preventDefault();
+      var submitter = event.submitter;
+      saving.then(function () {
+        if (conflict) { return; }
+        dirty = false;
+        submitting = true;
+        if (form.requestSubmit) { form.requestSubmit(submitter || undefined); } else { form.submit(); }
+      });
+      return;
+    }
+    dirty = false;
+    submitting = true;
+  });
+  window.addEventListener("pageshow", function () { submitting = false; });
   window.setInterval(function () { save(false); }, 15000);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { save(true); }
@@ -133,14 +254,17 @@
             else { el.value = value; }
           });
         });
-        form.querySelectorAll("[data-limit]").forEach(updateCounter);
+        form.querySelectorAll("[data-limit]").forEach(function (field) { updateCounter(field, false); });
         notice.remove();
         scheduleSave();
       });
       discard.addEventListener("click", function () { window.localStorage.removeItem(storageKey); notice.remove(); });
+      var buttons = document.createElement("div");
+      buttons.className = "actions";
+      buttons.appendChild(restore);
+      buttons.appendChild(discard);
       notice.appendChild(p);
-      notice.appendChild(restore);
-      notice.appendChild(discard);
+      notice.appendChild(buttons);
       form.parentNode.insertBefore(notice, form);
     }
   } catch (e) { /* ignore a broken local copy */ }
