@@ -1,0 +1,533 @@
+"""The public process log (審査プロセスの記録): every step of a call, from
+募集 to 結果公表, as an append-only, hash-chained list of entries that anyone
+can verify with the published JSON and ``scripts/verify_log.py``.
+
+Pure Python: no Flask, no SQLAlchemy. The database layer stores ``Entry``
+rows and calls ``next_entry`` / ``verify_chain`` / ``verify_document``; the
+format itself is specified in ``docs/log-format.md``. The standalone script
+re-implements the checks on purpose (a citizen runs it without the app), so
+any change here must be mirrored there and in the document.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+FORMAT = "kyodo-portal/process-log/v1"
+HEAD_PURPOSE = "kyodo-portal/log-head/v1"
+GENESIS_PREV = "0" * 64
+FIRST_SEQ = 1
+# I-JSON / JavaScript safe range: every JSON tool (jq included) reads these exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
+CALL_PUBLISHED = "call_published"
+CRITERIA_CHANGED = "criteria_changed"
+PROPOSAL_RECEIVED = "proposal_received"
+INTAKE_DECIDED = "intake_decided"
+RELEASED_TO_REVIEWERS = "released_to_reviewers"
+REVIEWER_ASSIGNED = "reviewer_assigned"
+REVIEWER_RECUSED = "reviewer_recused"
+SCORE_SEALED = "score_sealed"
+SCORING_CLOSED = "scoring_closed"
+SCORES_REVEALED = "scores_revealed"
+SCORE_REOPENED = "score_reopened"
+DECISION_RECORDED = "decision_recorded"
+RESULTS_PUBLISHED = "results_published"
+CORRECTION = "correction"
+
+# What each kind may say in public. Proposals appear only by anonymous code,
+# reviewers only by pseudonym ("R1"); names, addresses and contacts never.
+PUBLIC_PAYLOAD_KEYS: Mapping[str, frozenset[str]] = {
+    CALL_PUBLISHED: frozenset(
+        {"call_ref", "title", "fiscal_year", "opens_at", "closes_at",
+         "budget_cap_yen", "criteria", "rules", "document_sha256"}
+    ),
+    CRITERIA_CHANGED: frozenset({"criteria", "rules", "reason", "document_sha256"}),
+    PROPOSAL_RECEIVED: frozenset({"proposal_code"}),
+    INTAKE_DECIDED: frozenset({"proposal_code", "outcome", "reason"}),
+    RELEASED_TO_REVIEWERS: frozenset({"proposal_codes"}),
+    REVIEWER_ASSIGNED: frozenset({"reviewer", "proposal_codes"}),
+    REVIEWER_RECUSED: frozenset({"reviewer", "proposal_code", "ground"}),
+    SCORE_SEALED: frozenset({"reviewer", "proposal_code", "commitment"}),
+    SCORING_CLOSED: frozenset({"sealed_count"}),
+    SCORES_REVEALED: frozenset({"revealed_count"}),
+    SCORE_REOPENED: frozenset({"reviewer", "proposal_code", "supersedes_seq", "reason"}),
+    DECISION_RECORDED: frozenset({"outcomes", "basis"}),
+    RESULTS_PUBLISHED: frozenset({"url", "document_sha256"}),
+    CORRECTION: frozenset({"corrects_seq", "reason", "correction"}),
+}
+KINDS: tuple[str, ...] = tuple(PUBLIC_PAYLOAD_KEYS)
+# Keys allowed inside nested objects (criteria items, rules, decision outcomes).
+NESTED_KEYS = frozenset(
+    {"key", "label", "weight", "min", "max", "method", "threshold_percent",
+     "veto", "tie_break", "proposal_code", "result", "reason", "field", "value"}
+)
+RECUSAL_GROUNDS = frozenset({"conflict_of_interest", "unavailable", "other"})
+# Free text is the one place a contact could slip in; refuse what looks like one.
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_DASH = "[-\u2010-\u2015\u2212\u30fc()\\s]"  # hyphens, minus, 長音, brackets, space
+_PHONE = re.compile(rf"(?<!\d)0\d{{1,4}}{_DASH}{{1,2}}\d{{1,4}}{_DASH}\d{{3,4}}(?!\d)|(?<!\d)0[5789]0\d{{8}}(?!\d)")
+
+
+class CanonicalError(ValueError):
+    """A value that has no canonical encoding (a float, a naive time, ...)."""
+
+
+class PayloadRefused(ValueError):
+    """A payload that may not enter the public log."""
+
+
+class ChainError(ValueError):
+    """An append that would break the chain's rules."""
+
+
+# -- canonical encoding and hashes ------------------------------------------
+
+def utc_timestamp(value: datetime) -> str:
+    """The one spelling of a time in the log: 2026-04-01T00:00:00.000000Z."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CanonicalError("naive datetime: give an aware time (UTC)")
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    if not isinstance(text, str) or not TIME_PATTERN.match(text):
+        raise CanonicalError(f"time must look like 2026-04-01T00:00:00.000000Z: {text!r}")
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def _plain(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise CanonicalError(f"{path}: not encodable as UTF-8") from error
+        return str(value)
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise CanonicalError(f"{path}: integer outside ±(2**53-1)")
+        return int(value)
+    if isinstance(value, float):
+        raise CanonicalError(f"{path}: floats are not allowed; use integers (e.g. points x10)")
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    if isinstance(value, Mapping):
+        plain = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalError(f"{path}: object keys must be strings, got {key!r}")
+            plain[str(key)] = _plain(item, f"{path}.{key}")
+        return plain
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise CanonicalError(f"{path}: {type(value).__name__} is not allowed")
+
+
+def canonical_json(obj: Any) -> bytes:
+    """UTF-8 JSON, keys sorted by code point, no spaces, non-ASCII kept as is.
+
+    Only None, bool, int (within ±(2**53-1)), str, list/tuple and str-keyed
+    dicts; an aware datetime becomes its ``utc_timestamp`` string; a float
+    or anything else raises ``CanonicalError``. See docs/log-format.md.
+    """
+    return json.dumps(
+        _plain(obj, "$"), sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False, allow_nan=False,
+    ).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def entry_hash(prev_hash: str, seq: int, kind: str, at: str, payload: Mapping) -> str:
+    return sha256_hex(canonical_json(
+        {"prev": prev_hash, "seq": seq, "kind": kind, "at": at, "payload": payload}
+    ))
+
+
+# -- entries ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    kind: str
+    at: str
+    payload: dict
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict:
+        return {"seq": self.seq, "kind": self.kind, "at": self.at,
+                "payload": self.payload, "prev": self.prev_hash, "hash": self.hash}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Entry:
+        """Read an entry of a published document; ``ValueError`` when malformed."""
+        if not isinstance(data, Mapping):
+            raise ValueError("an entry must be an object")
+        entry = cls(seq=data.get("seq"), kind=data.get("kind"), at=data.get("at"),
+                    payload=data.get("payload"), prev_hash=data.get("prev"), hash=data.get("hash"))
+        if not isinstance(entry.seq, int) or isinstance(entry.seq, bool):
+            raise ValueError(f"seq must be an integer: {entry.seq!r}")
+        if not all(isinstance(v, str) for v in (entry.kind, entry.at, entry.prev_hash, entry.hash)):
+            raise ValueError(f"seq {entry.seq}: kind, at, prev and hash must be strings")
+        if not isinstance(entry.payload, dict):
+            raise ValueError(f"seq {entry.seq}: payload must be an object")
+        return entry
+
+
+def _refuse_personal_looking(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value)
+        if _EMAIL.search(text) or _PHONE.search(text):
+            raise PayloadRefused(f"{path}: looks like an e-mail address or phone number")
+    elif isinstance(value, Mapping):
+        extra = sorted(set(value) - NESTED_KEYS)
+        if extra:
+            raise PayloadRefused(f"{path}: keys not allowed in the public log: {extra}")
+        for key, item in value.items():
+            _refuse_personal_looking(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _refuse_personal_looking(item, f"{path}[{index}]")
+
+
+def check_public_payload(kind: str, payload: Any) -> None:
+    """Raise ``PayloadRefused`` unless every key is on the kind's allow-list."""
+    if kind not in PUBLIC_PAYLOAD_KEYS:
+        raise PayloadRefused(f"unknown kind {kind!r}")
+    if not isinstance(payload, Mapping):
+        raise PayloadRefused(f"{kind}: payload must be an object")
+    extra = sorted(set(payload) - PUBLIC_PAYLOAD_KEYS[kind])
+    if extra:
+        raise PayloadRefused(f"{kind}: keys not allowed in the public log: {extra}")
+    if kind == REVIEWER_RECUSED and payload.get("ground") not in RECUSAL_GROUNDS | {None}:
+        raise PayloadRefused(f"{kind}: ground must be one of {sorted(RECUSAL_GROUNDS)}")
+    for key, item in payload.items():
+        _refuse_personal_looking(item, f"{kind}.{key}")
+    try:
+        canonical_json(payload)
+    except CanonicalError as error:
+        raise PayloadRefused(f"{kind}: {error}") from error
+
+
+def next_entry(previous: Entry | None, kind: str, at: datetime | str,
+               payload: Mapping) -> Entry:
+    """The entry that follows ``previous`` (``None`` for the first one)."""
+    check_public_payload(kind, payload)
+    at_text = utc_timestamp(at) if isinstance(at, datetime) else at
+    parse_timestamp(at_text)
+    if previous is None:
+        if kind != CALL_PUBLISHED:
+            raise ChainError("the first entry of a call's log must be call_published")
+        seq, prev_hash = FIRST_SEQ, GENESIS_PREV
+    else:
+        if at_text < previous.at:  # one fixed-width format, so text order is time order
+            raise ChainError(f"time goes backwards: {at_text} < {previous.at}")
+        seq, prev_hash = previous.seq + 1, previous.hash
+    plain = json.loads(canonical_json(payload))
+    return Entry(seq, kind, at_text, plain, prev_hash,
+                 entry_hash(prev_hash, seq, kind, at_text, plain))
+
+
+def append(entries: list[Entry], kind: str, at: datetime | str, payload: Mapping) -> Entry:
+    entry = next_entry(entries[-1] if entries else None, kind, at, payload)
+    entries.append(entry)
+    return entry
+
+
+# -- verification -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"seq {self.seq}" if self.seq is not None else "document"
+        return f"[{self.code}] {where}: {self.message}"
+
+
+@dataclass
+class VerificationReport:
+    problems: list[Problem] = field(default_factory=list)
+    entry_count: int = 0
+    head_seq: int | None = None
+    head_hash: str | None = None
+    signature: str = "unchecked"  # "valid" | "invalid" | "unchecked"
+    revealed: int = 0
+    superseded: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, seq: int | None, code: str, message: str) -> None:
+        self.problems.append(Problem(seq, code, message))
+
+
+def verify_chain(entries: Sequence[Entry]) -> VerificationReport:
+    """Every problem, with the seq where it occurs; ``ok`` when there is none."""
+    report = VerificationReport(entry_count=len(entries))
+    previous: Entry | None = None
+    previous_time: datetime | None = None
+    for entry in entries:
+        seq = entry.seq
+        expected_seq = FIRST_SEQ if previous is None else previous.seq + 1
+        if seq != expected_seq:
+            report.add(seq, "seq_gap", f"番号が連続していません / non-contiguous seq: expected {expected_seq}")
+        expected_prev = GENESIS_PREV if previous is None else previous.hash
+        if entry.prev_hash != expected_prev:
+            report.add(seq, "broken_link", "前の記録とつながっていません / broken link: prev is not the previous entry's hash")
+        try:
+            computed = entry_hash(entry.prev_hash, seq, entry.kind, entry.at, entry.payload)
+        except (CanonicalError, TypeError) as error:
+            report.add(seq, "unencodable", f"符号化できません / cannot encode: {error}")
+        else:
+            if computed != entry.hash:
+                report.add(seq, "wrong_hash", f"ハッシュが一致しません / wrong hash: stored {entry.hash}, computed {computed}")
+        try:
+            time = parse_timestamp(entry.at)
+        except CanonicalError as error:
+            report.add(seq, "bad_time", f"時刻の形式が不正です / bad time: {error}")
+        else:
+            if previous_time is not None and time < previous_time:
+                report.add(seq, "time_backwards", "時刻が前の記録より前です / time goes backwards")
+            previous_time = time
+        if previous is None and entry.kind != CALL_PUBLISHED:
+            report.add(seq, "first_entry", "最初の記録が募集開始ではありません / first entry is not call_published")
+        try:
+            check_public_payload(entry.kind, entry.payload)
+        except PayloadRefused as error:
+            report.add(seq, "payload_refused", f"公開できない内容です / payload not allowed: {error}")
+        previous = entry
+    if previous is not None:
+        report.head_seq, report.head_hash = previous.seq, previous.hash
+    return report
+
+
+# -- sealed scores (commitments) ----------------------------------------------
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def commit_scores(scores: Mapping, salt: bytes) -> str:
+    """SHA-256 hex over canonical_json({"salt": salt_hex, "scores": scores})."""
+    return sha256_hex(canonical_json({"salt": bytes(salt).hex(), "scores": scores}))
+
+
+def verify_commitment(commitment: str, scores: Mapping, salt: bytes | str) -> bool:
+    if isinstance(salt, str) and not HEX64.match(salt):
+        return False  # one spelling only: 64 lowercase hex digits
+    try:
+        salt_bytes = bytes.fromhex(salt) if isinstance(salt, str) else bytes(salt)
+        computed = commit_scores(scores, salt_bytes)
+    except (ValueError, TypeError):
+        return False
+    return computed == commitment
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """The scores and salt behind one score_sealed entry, published at the end."""
+    seq: int
+    scores: dict
+    salt: bytes
+
+    def to_dict(self) -> dict:
+        return {"seq": self.seq, "scores": self.scores, "salt": self.salt.hex()}
+
+
+def check_reveals(entries: Sequence[Entry], reveals: Sequence[Mapping]) -> tuple[list[Problem], int, int]:
+    """Each reveal matches its seal; once scores_revealed is logged, every
+    seal not superseded by a later score_reopened has been revealed; a
+    second seal of the same (reviewer, proposal) needs a reopen in between."""
+    problems: list[Problem] = []
+    seals = {e.seq: e for e in entries if e.kind == SCORE_SEALED}
+    live: dict[tuple, int] = {}
+    superseded: set[int] = set()
+    for entry in entries:
+        key = (entry.payload.get("reviewer"), entry.payload.get("proposal_code"))
+        if entry.kind == SCORE_SEALED:
+            if key in live:
+                problems.append(Problem(entry.seq, "resealed_without_reopen",
+                                        f"再開の記録なしに再封印されています / sealed again without a reopen (earlier seal seq {live[key]})"))
+            live[key] = entry.seq
+        elif entry.kind == SCORE_REOPENED:
+            target = entry.payload.get("supersedes_seq")
+            if live.get(key) != target:
+                problems.append(Problem(entry.seq, "bad_reopen",
+                                        f"再開の対象が有効な封印ではありません / reopen does not point at this reviewer's live seal (supersedes_seq {target!r})"))
+            else:
+                superseded.add(target)
+                del live[key]
+    seen: set = set()
+    for reveal in reveals:
+        seq = reveal.get("seq") if isinstance(reveal, Mapping) else None
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            problems.append(Problem(None, "malformed_reveal", f"公開点数の形式が不正です / malformed reveal: {reveal!r}"))
+            continue
+        if seq in seen:
+            problems.append(Problem(seq, "duplicate_reveal", "同じ封印が二度公開されています / revealed twice"))
+            continue
+        seen.add(seq)
+        seal = seals.get(seq)
+        if seal is None:
+            problems.append(Problem(seq, "reveal_without_seal",
+                                    "対応する封印の記録がありません / no score_sealed entry with this seq"))
+        elif not verify_commitment(seal.payload.get("commitment", ""), reveal.get("scores"), reveal.get("salt", "")):
+            problems.append(Problem(seq, "commitment_mismatch",
+                                    "公開された点数が封印と一致しません / revealed scores or salt do not match the sealed commitment"))
+    if any(e.kind == SCORES_REVEALED for e in entries):
+        for seq in sorted(set(seals) - superseded - seen):
+            problems.append(Problem(seq, "missing_reveal",
+                                    "封印された点数が公開されていません / sealed scores were never revealed"))
+    return problems, len(seen & set(seals)), len(superseded)
+
+
+# -- signing --------------------------------------------------------------------
+
+def head_message(head_hash: str, seq: int) -> bytes:
+    return canonical_json({"purpose": HEAD_PURPOSE, "seq": seq, "hash": head_hash})
+
+
+def sign_head(private_key: Ed25519PrivateKey, head_hash: str, seq: int) -> str:
+    return base64.b64encode(private_key.sign(head_message(head_hash, seq))).decode("ascii")
+
+
+def verify_head_signature(public_key_pem: str | bytes, head_hash: str, seq: int,
+                          signature: str) -> bool:
+    try:
+        pem = public_key_pem.encode("ascii") if isinstance(public_key_pem, str) else bytes(public_key_pem)
+        key = serialization.load_pem_public_key(pem)
+        if not isinstance(key, Ed25519PublicKey):
+            return False
+        key.verify(base64.b64decode(signature, validate=True), head_message(head_hash, seq))
+    except (InvalidSignature, ValueError, TypeError, UnicodeError):
+        return False
+    return True
+
+
+def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def key_fingerprint(public_pem: str) -> str:
+    """SHA-256 of the DER public key: the short form a city prints on paper."""
+    key = serialization.load_pem_public_key(public_pem.encode("ascii"))
+    return sha256_hex(key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def load_or_create_key(path: str | os.PathLike) -> Ed25519PrivateKey:
+    """Load the signing key, creating it (PEM, mode 0600) when missing.
+
+    Creation is race-safe across workers: the key is written to a private
+    temporary file and hard-linked into place, so a reader never sees half a
+    key and two workers never end up with two keys.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, pem)
+            os.fsync(fd)
+            os.close(fd)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another worker won; use its key
+        finally:
+            os.unlink(temporary)
+    if path.stat().st_mode & 0o077:
+        raise PermissionError(f"{path} is readable by others; chmod 600 it")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+# -- the published document -----------------------------------------------------
+
+def export_document(call: Mapping, entries: Sequence[Entry], reveals: Iterable[Reveal],
+                    private_key: Ed25519PrivateKey) -> dict:
+    """The JSON a city publishes (docs/log-format.md), head signed now."""
+    if not entries:
+        raise ChainError("nothing to publish: the log is empty")
+    head = entries[-1]
+    return {
+        "format": FORMAT,
+        "call": dict(call),
+        "public_key_pem": public_key_pem(private_key),
+        "head": {"seq": head.seq, "hash": head.hash,
+                 "signature": sign_head(private_key, head.hash, head.seq)},
+        "entries": [entry.to_dict() for entry in entries],
+        "commitments_revealed": [reveal.to_dict() for reveal in sorted(reveals, key=lambda r: r.seq)],
+    }
+
+
+def verify_document(doc: Mapping, trusted_public_key_pem: str | None = None) -> VerificationReport:
+    """All checks on a published document; ``trusted_public_key_pem`` is the
+    key the city published elsewhere (the one inside the document proves
+    nothing on its own)."""
+    try:
+        entries = [Entry.from_dict(item) for item in doc["entries"]]
+        head, call, reveals = doc["head"], doc["call"], list(doc["commitments_revealed"])
+        key_pem = doc["public_key_pem"]
+        head_seq, head_hash, signature = head["seq"], head["hash"], head["signature"]
+    except (KeyError, TypeError, ValueError) as error:
+        report = VerificationReport()
+        report.add(None, "malformed", f"文書の形式が不正です / malformed document: {error!r}")
+        return report
+    report = verify_chain(entries)
+    if not entries:
+        report.add(None, "empty", "記録がありません / the document has no entries")
+    elif not isinstance(call, Mapping) or call.get("ref") != entries[0].payload.get("call_ref"):
+        report.add(entries[0].seq, "call_mismatch", "文書の募集と最初の記録が一致しません / call.ref differs from the first entry's call_ref")
+    if entries and (head_seq != entries[-1].seq or head_hash != entries[-1].hash):
+        report.add(head_seq if isinstance(head_seq, int) else None, "head_mismatch",
+                   f"先頭が最後の記録と一致しません / head does not match the last entry (seq {entries[-1].seq})")
+    valid = verify_head_signature(key_pem, head_hash, head_seq, signature)
+    if trusted_public_key_pem is not None and valid:
+        valid = key_fingerprint(key_pem) == key_fingerprint(trusted_public_key_pem)
+    report.signature = "valid" if valid else "invalid"
+    if not valid:
+        report.add(None, "bad_signature", "署名を確認できません / head signature does not verify with the published key")
+    problems, report.revealed, report.superseded = check_reveals(entries, reveals)
+    report.problems.extend(problems)
+    return report
