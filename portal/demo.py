@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .auth.sessions import hash_password
+from .files.samples import attach_sample_documents
 from .domain.proposal_fields import (
     DECLARATION_KEYS,
     EXPENSE_CATEGORIES,
@@ -992,6 +993,8 @@ def load_demo_data(session: Session) -> None:
 
     users = {spec.key: _account(session, spec, now) for spec in GROUPS}
     session.flush()
+    for user in users.values():
+        attach_sample_documents(session, current_app.config["UPLOAD_DIR"], user.group, user.id)
 
     # 令和7年度: written in May and June 2025, submitted before the deadline,
     # screened, results published. (created, submitted) in Tokyo time:

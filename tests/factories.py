@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from portal.auth.sessions import hash_password
 from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
 from portal.domain.timeutil import now_utc
+from portal.files.samples import attach_sample_documents
 from portal.models import (
     BudgetKind,
     BudgetLine,
@@ -88,6 +89,9 @@ class Factory:
             group.member_count = 12
             group.activity_record = "2015年から地域の見守り活動を続けています。"
         self.session.add(group)
+        self.session.flush()
+        if complete_profile:
+            attach_sample_documents(self.session, self.app.config["UPLOAD_DIR"], group, user.id)
         self.session.commit()
         return user
 

@@ -99,6 +99,21 @@ class Journey:
         data = {**PROFILE, **overrides, "csrf_token": csrf_token_from(page.text)}
         response = self.client.post("/profile", data=data)
         assert response.status_code == 302, response.text[:2000]
+        self.upload_documents()
+
+    def upload_documents(self):
+        """規約・会則, 役員名簿 and 事業報告・決算書 through the real upload form."""
+        import io
+
+        from portal.files.samples import sample_pdf
+
+        for purpose in ("rules", "officers", "annual_report"):
+            token = csrf_token_from(self.client.get("/profile").text)
+            response = self.client.post("/profile/documents", data={
+                "csrf_token": token, "purpose": purpose,
+                "file": (io.BytesIO(sample_pdf(f"document {purpose}")), f"{purpose}.pdf")},
+                content_type="multipart/form-data")
+            assert response.status_code == 302, response.text[:2000]
 
     def write_proposal(self, call_slug: str, **texts) -> int:
         self.get("dashboard", "/mypage")

@@ -472,7 +472,7 @@ def upload_document(client, purpose: str, data: bytes, name: str):
 
 
 def test_group_documents_are_stored_on_the_group(client, factory, login, db, app):
-    user = factory.applicant()
+    user = factory.applicant(complete_profile=False)
     login(user)
     html = client.get("/profile").text
     for purpose in ("rules", "officers", "annual_report"):

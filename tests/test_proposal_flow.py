@@ -225,3 +225,38 @@ def test_other_groups_cannot_see_a_proposal(client, factory, login, db):
     login(factory.applicant())
     for path in (f"/proposals/{proposal.id}", f"/proposals/{proposal.id}/edit", f"/proposals/{proposal.id}/confirm"):
         assert client.get(path).status_code == 404
+
+
+def test_an_unchanged_save_keeps_the_version_and_a_change_bumps_it_once(client, factory, login, db):
+    user, call, pid = start(client, factory, login)
+    proposal = db.get(Proposal, pid)
+    token = editor_token(client, pid)
+    first = client.post(f"/proposals/{pid}/autosave", data=full_form(proposal, token),
+                        headers={"Accept": "application/json"})
+    version = first.json["version"]
+    same = full_form(proposal, token)
+    same["version"] = str(version)
+    again = client.post(f"/proposals/{pid}/autosave", data=same, headers={"Accept": "application/json"})
+    assert again.status_code == 200 and again.json["version"] == version
+    changed = dict(same, title="地域の茶の間づくり（改）")
+    third = client.post(f"/proposals/{pid}/autosave", data=changed, headers={"Accept": "application/json"})
+    assert third.json["version"] == version + 1
+    db.expire_all()
+    assert db.get(Proposal, pid).version == version + 1
+
+
+def test_missing_group_documents_are_listed_before_submission(client, factory, login, db):
+    from portal.models import FilePurpose, StoredFile
+
+    user = factory.applicant()
+    call = factory.call()
+    proposal = factory.proposal(user, call)
+    officers = db.scalar(select(StoredFile).where(StoredFile.group_id == user.group.id,
+                                                  StoredFile.purpose == FilePurpose.OFFICERS))
+    db.delete(officers)
+    db.commit()
+    login(user)
+    html = client.get(f"/proposals/{proposal.id}/confirm").text
+    assert "役員名簿（書類）" in html
+    assert "この内容で提出する" not in html
+    assert "役員名簿（書類）" in client.get("/mypage").text

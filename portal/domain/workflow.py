@@ -79,7 +79,41 @@ def edit_refusal(proposal: Proposal, now: datetime) -> str | None:
     return None
 
 
-def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> None:
+def _content(proposal: Proposal) -> tuple:
+    """What an applicant edits, as plain values: equal means nothing changed."""
+    return (
+        tuple((f.key, getattr(proposal, f.key) or "") for f in TEXT_FIELDS),
+        proposal.period_start,
+        proposal.period_end,
+        tuple(proposal.desired_forms or ()),
+        proposal.related_department or "",
+        tuple((b.kind, b.category, b.amount, b.note) for b in proposal.budget_lines),
+        tuple((r.item, r.group_role, r.city_role) for r in proposal.role_shares),
+    )
+
+
+def _content_of_input(data: ProposalInput) -> tuple:
+    return (
+        tuple((f.key, data.texts.get(f.key, "")) for f in TEXT_FIELDS),
+        data.period_start,
+        data.period_end,
+        tuple(data.desired_forms),
+        data.related_department,
+        tuple((row.kind, row.category, row.amount or 0, row.note) for row in _kept_budget_rows(data)),
+        tuple((row.item, row.group_role, row.city_role) for row in data.role_rows),
+    )
+
+
+def _kept_budget_rows(data: ProposalInput):
+    # A row whose amount could not be read is reported, not stored as 0.
+    return [row for row in data.budget_rows if row.category and (row.amount is not None or not row.amount_raw)]
+
+
+def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> bool:
+    """Apply a form's content; returns False (and writes nothing, so the
+    version stays) when it equals what is stored."""
+    if _content(proposal) == _content_of_input(data):
+        return False
     for key, value in data.texts.items():
         setattr(proposal, key, value)
     proposal.period_start = data.period_start
@@ -88,8 +122,7 @@ def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> None:
     proposal.related_department = data.related_department
     proposal.budget_lines = [
         BudgetLine(position=i, kind=row.kind, category=row.category, amount=row.amount or 0, note=row.note)
-        for i, row in enumerate(data.budget_rows)
-        if row.category and (row.amount is not None or not row.amount_raw)
+        for i, row in enumerate(_kept_budget_rows(data))
     ]
     proposal.role_shares = [
         RoleShare(position=i, item=row.item, group_role=row.group_role, city_role=row.city_role)
@@ -97,6 +130,7 @@ def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> None:
     ]
     proposal.requested_amount = requested_amount(proposal)
     proposal.updated_at = now
+    return True
 
 
 def budget_totals(proposal: Proposal) -> tuple[int, int]:

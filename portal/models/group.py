@@ -85,7 +85,15 @@ class Group(Base):
             "member_count": "会員数",
             "activity_record": "活動実績",
         }
-        return [label for attr, label in required.items() if getattr(self, attr) in (None, "")]
+        missing = [label for attr, label in required.items() if getattr(self, attr) in (None, "")]
+        # The documents every application needs (規約・会則, 役員名簿, 事業報告・決算書).
+        from .files import FilePurpose
+
+        present = {document.purpose for document in self.documents}
+        for purpose in (FilePurpose.RULES, FilePurpose.OFFICERS, FilePurpose.ANNUAL_REPORT):
+            if purpose not in present:
+                missing.append(f"{purpose.label}（書類）")
+        return missing
 
 
 ACTIVITY_FIELDS = [

@@ -93,6 +93,19 @@
     }
   }
 
+  // The form's content as one string, to tell a real change from an event
+  // without one (a "change" fired as the page closes, a box left as it was).
+  function contentKey() {
+    var parts = [];
+    new FormData(form).forEach(function (value, key) {
+      if (key !== "csrf_token" && key !== "version" && key !== "action") { parts.push(key + "=" + value); }
+    });
+    return parts.join("&");
+  }
+  var lastSent = null;  // what the server has or is being sent; set once the page is ready
+  var leaveKey = storageKey + "-sent-on-leave";
+  var recheckKey = storageKey + "-recheck";
+
   // keepalive lets the request finish when the tab is being closed.
   function save(keepalive) {
     if (!dirty || saving || conflict || submitting) { return saving; }
@@ -100,6 +113,11 @@
     body.delete("action");
     keepLocalCopy();
     dirty = false;
+    lastSent = contentKey();
+    if (keepalive) {
+      // The next page of this tab may be drawn before this save lands.
+      try { window.sessionStorage.setItem(leaveKey, versionEl.value); } catch (e) { /* ignore */ }
+    }
     setStatus("保存しています…");
     saving = fetch(form.getAttribute("data-autosave-url"), {
       method: "POST",
@@ -112,7 +130,11 @@
                                   function () { return { status: response.status, json: {} }; });
     }).then(function (result) {
       saving = null;
-      if (result.status === 200 && result.json.ok) {
+      var ok = result.status === 200 && result.json.ok;
+      // The page is closing and the answer was cut off: the request itself
+      // still reached the server, so it must not be sent again.
+      if (keepalive && !ok && result.status !== 409) { return; }
+      if (ok) {
         versionEl.value = result.json.version;
         if (!dirty) {
           try { window.localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }
@@ -120,25 +142,80 @@
         var problems = Object.keys(result.json.errors || {}).length;
         setStatus("自動保存しました（" + result.json.saved_at + "）" + (problems ? "　確認が必要な項目が" + problems + "件あります" : ""), problems > 0);
         updateTotals(result.json.totals);
+        syncErrors(result.json.errors || {});
       } else if (result.status === 409) {
         showConflict(result.json.message);
       } else if (result.status === 401) {
         dirty = true;
+        lastSent = null;
         setStatus("ログインの有効期限が切れたため保存できませんでした。入力内容はこの端末に一時保存しています。" +
                   "ログインし直してからこのページを開き、「復元する」を押してください。", true);
       } else {
         dirty = true;
+        lastSent = null;
         setStatus((result.json && result.json.message) || "保存できませんでした。入力内容はこの端末に一時保存しています。", true);
       }
     }).catch(function () {
       saving = null;
+      // A save sent as the page closes loses its answer here, although the
+      // request itself carries on; sending it again would only conflict.
+      if (keepalive) { return; }
       dirty = true;
+      lastSent = null;
       setStatus("通信できないため保存できませんでした。入力内容はこの端末に一時保存し、つながり次第保存します。", true);
     }).then(function () {
-      // Typing went on while this request was out: save that too.
-      if (dirty && !conflict && !submitting) { scheduleSave(); }
+      // Typing went on while a successful request was out: save that too.
+      // (After a failure the message stays up; the retry comes every 15
+      // seconds or as soon as the connection is back.)
+      if (dirty && lastSent !== null && !conflict && !submitting) { scheduleSave(); }
     });
     return saving;
+  }
+
+  // The server's verdict after each autosave: messages for fields that are
+  // now fine go away, new ones (an over-long text, an amount that is not a
+  // number, a date) appear under their field, tied to it for screen readers.
+  function syncErrors(errors) {
+    var fields = [];
+    form.querySelectorAll("[data-limit], input[id], select[id], textarea[id]").forEach(function (field) {
+      if (field.hasAttribute("data-limit") || errors[field.id] || document.getElementById(field.id + "-error")) {
+        fields.push(field);
+      }
+    });
+    fields.forEach(function (field) {
+      var key = field.id;
+      var message = errors[key];
+      var errorEl = document.getElementById(key + "-error");
+      var wrapper = field.closest(".field, td");
+      var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== key + "-error";
+      });
+      if (message) {
+        if (!errorEl) {
+          errorEl = document.createElement("p");
+          errorEl.className = "error";
+          errorEl.id = key + "-error";
+          var counter = document.getElementById(key + "-counter");
+          (counter || field).insertAdjacentElement("afterend", errorEl);
+        }
+        if (errorEl.textContent !== message) { errorEl.textContent = message; }
+        described.push(key + "-error");
+        field.setAttribute("aria-invalid", "true");
+        if (wrapper) { wrapper.classList.add("has-error"); }
+      } else {
+        if (errorEl) { errorEl.remove(); }
+        if (wrapper) { wrapper.classList.remove("has-error"); }
+        if (!field.hasAttribute("data-limit") || !document.getElementById(key + "-counter").classList.contains("over")) {
+          field.removeAttribute("aria-invalid");
+        }
+        var item = document.querySelector("#error-summary a[href='#" + key + "']");
+        if (item) { item.closest("li").remove(); }
+      }
+      if (described.length) { field.setAttribute("aria-describedby", described.join(" ")); }
+      else { field.removeAttribute("aria-describedby"); }
+    });
+    var summary = document.getElementById("error-summary");
+    if (summary && !summary.querySelector("li")) { summary.remove(); }
   }
 
   function yen(n) { return Number(n).toLocaleString("ja-JP") + "円"; }
@@ -155,6 +232,7 @@
 
   function scheduleSave() {
     if (conflict) { return; }
+    if (!dirty && lastSent !== null && contentKey() === lastSent) { return; }  // nothing new
     dirty = true;
     setStatus("未保存の変更があります");
     window.clearTimeout(timer);
@@ -169,30 +247,36 @@
       if (value) { el.setAttribute(attr, value.replace(/^(role|income|expense)-\d+-/, "$1-" + index + "-")); }
     });
   }
+  var ROW_BODIES = { role: "role-rows", income: "income-rows", expense: "expense-rows" };
+  function addRow(body) {
+    var rows = body.querySelectorAll("tr");
+    if (!rows.length || rows.length >= 40) { return null; }  // the server has the last word
+    var index = rows.length;
+    var row = rows[rows.length - 1].cloneNode(true);
+    row.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+    row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    row.querySelectorAll("[id], [name], label[for]").forEach(function (el) { renumber(el, index); });
+    row.querySelectorAll("label").forEach(function (label) {
+      label.textContent = label.textContent.replace(/（\d+行目）/, "（" + (index + 1) + "行目）");
+    });
+    row.querySelectorAll("input, textarea, select").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-describedby");
+      if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
+    });
+    body.appendChild(row);
+    return row;
+  }
   form.querySelectorAll("button[data-add-row]").forEach(function (button) {
     var body = document.getElementById(button.getAttribute("data-add-row"));
     if (!body) { return; }
     button.addEventListener("click", function (event) {
-      var rows = body.querySelectorAll("tr");
-      if (!rows.length || rows.length >= 40) { return; }  // let the server answer
+      var row = addRow(body);
+      if (!row) { return; }  // the button posts the form instead
       event.preventDefault();
-      var index = rows.length;
-      var row = rows[rows.length - 1].cloneNode(true);
-      row.querySelectorAll(".error").forEach(function (el) { el.remove(); });
-      row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
-      row.querySelectorAll("[id], [name], label[for]").forEach(function (el) { renumber(el, index); });
-      row.querySelectorAll("label").forEach(function (label) {
-        label.textContent = label.textContent.replace(/（\d+行目）/, "（" + (index + 1) + "行目）");
-      });
-      row.querySelectorAll("input, textarea, select").forEach(function (field) {
-        field.removeAttribute("aria-invalid");
-        field.removeAttribute("aria-describedby");
-        if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
-      });
-      body.appendChild(row);
       var first = row.querySelector("input, textarea, select");
       if (first) { first.focus(); }
-      announce((index + 1) + "行目を追加しました。");
+      announce(body.querySelectorAll("tr").length + "行目を追加しました。");
     });
   });
 
@@ -220,16 +304,72 @@
     dirty = false;
     submitting = true;
   });
-  window.addEventListener("pageshow", function () { submitting = false; });
+  // Back to this page from the browser's cache: its version may be older
+  // than what was saved as it was left, so load it afresh.
+  window.addEventListener("pageshow", function (event) {
+    submitting = false;
+    if (event.persisted) { window.location.reload(); }
+  });
   window.setInterval(function () { save(false); }, 15000);
+  window.addEventListener("online", function () { save(false); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { save(true); }
   });
+  // beforeunload comes before the browser asks for the next page, so a
+  // reload usually gets the text just typed; pagehide is the fallback
+  // (phones do not always send beforeunload).
+  window.addEventListener("beforeunload", function () { save(true); });
   window.addEventListener("pagehide", function () { save(true); });
 
-  // A copy kept in this browser when the server could not be reached.
+  lastSent = contentKey();
+
+  // What the form holds, as a bag of values: the server drops empty rows,
+  // renumbers rows and normalises amounts, so names and formatting differ
+  // between what was typed and what comes back; the values do not.
+  function canonicalValues(data) {
+    var values = [];
+    Object.keys(data).forEach(function (name) {
+      if (name === "version" || name === "csrf_token" || name === "action") { return; }
+      [].concat(data[name]).forEach(function (value) {
+        var text = String(value);
+        if (text.normalize) { text = text.normalize("NFKC"); }
+        text = text.replace(/[\s,，円¥]/g, "");
+        if (text) { values.push(text); }
+      });
+    });
+    return values.sort().join("\u0000");
+  }
+  function formData() {
+    var data = {};
+    new FormData(form).forEach(function (value, key) { data[key] = data[key] ? [].concat(data[key], value) : value; });
+    return data;
+  }
+
+  // A copy kept in this browser: written before every save and removed once
+  // the server has it. Left behind when the page closed during a save, or
+  // when the server could not be reached.
   try {
+    var sentOnLeave = window.sessionStorage.getItem(leaveKey);
+    var rechecked = window.sessionStorage.getItem(recheckKey);
+    window.sessionStorage.removeItem(leaveKey);
+    window.sessionStorage.removeItem(recheckKey);
+    if (sentOnLeave !== null && sentOnLeave === versionEl.value && !rechecked) {
+      // This tab saved as its last page closed, and this page was drawn
+      // from before that save landed: look again in a moment, once, rather
+      // than let the writer edit (and later overwrite with) an old copy.
+      window.sessionStorage.setItem(recheckKey, "1");
+      conflict = true;  // no autosave from this page
+      form.setAttribute("inert", "");  // nor typing that the reload would lose
+      setStatus("直前の保存を確認しています…");
+      window.setTimeout(function () { window.location.reload(); }, 700);
+      return;
+    }
     var kept = JSON.parse(window.localStorage.getItem(storageKey) || "null");
+    if (kept && kept.data && canonicalValues(kept.data) === canonicalValues(formData())) {
+      // The server has all of it (the save sent as the last page closed arrived).
+      window.localStorage.removeItem(storageKey);
+      kept = null;
+    }
     if (kept && kept.data) {
       var notice = document.createElement("div");
       notice.className = "notice warning";
@@ -245,13 +385,21 @@
       discard.className = "button";
       discard.textContent = "破棄する";
       restore.addEventListener("click", function () {
+        form.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+          box.checked = [].concat(kept.data[box.name] || []).indexOf(box.value) >= 0;
+        });
         Object.keys(kept.data).forEach(function (name) {
           if (name === "version") { return; }
           var value = kept.data[name];
-          var fields = form.querySelectorAll("[name='" + name.replace(/'/g, "") + "']");
-          fields.forEach(function (el) {
-            if (el.type === "checkbox") { el.checked = [].concat(value).indexOf(el.value) >= 0; }
-            else { el.value = value; }
+          var selector = "[name='" + name.replace(/['\\]/g, "") + "']";
+          var row = /^(role|income|expense)-(\d+)-/.exec(name);
+          if (row && !form.querySelector(selector)) {
+            // A row added before the copy was kept: add it again.
+            var body = document.getElementById(ROW_BODIES[row[1]]);
+            while (body && body.querySelectorAll("tr").length <= parseInt(row[2], 10) && addRow(body)) { /* grow */ }
+          }
+          form.querySelectorAll(selector).forEach(function (el) {
+            if (el.type !== "checkbox") { el.value = [].concat(value)[0]; }
           });
         });
         form.querySelectorAll("[data-limit]").forEach(function (field) { updateCounter(field, false); });

@@ -1,0 +1,269 @@
+"""The proposal editor in a browser: two tabs, live counters, the list of
+what is missing before submission, and the phone layout."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def open_editor(page, proposal_id: int):
+    page.goto(f"/proposals/{proposal_id}/edit")
+    expect(page.get_by_role("heading", level=1)).to_have_text("提案書の作成・編集")
+
+
+def test_second_tab_with_stale_content_is_told_about_the_conflict(new_page, account):
+    me = account("conflict")
+    first = new_page()
+    log_in(first, me["email"], me["password"])
+    second = new_page(context=first.context)  # same login, another tab
+    open_editor(first, me["proposal_id"])
+    open_editor(second, me["proposal_id"])
+
+    first.get_by_label("事業名").fill("一つ目のタブで書いた事業名")
+    expect(first.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
+
+    second.get_by_label("目的").fill("二つ目のタブで書いた目的")
+    status = second.locator("#save-status")
+    expect(status).to_contain_text("別のタブや端末でこの提案が更新されています", timeout=15_000)
+    expect(status).to_have_class("save-status error")
+    expect(status).to_have_attribute("role", "status")
+    reload = second.get_by_role("button", name="最新の内容を読み込む")
+    expect(reload).to_be_visible()
+
+    # Nothing is saved from the stale tab, even after more typing.
+    second.get_by_label("目的").fill("二つ目のタブでさらに書いた目的")
+    second.wait_for_timeout(2500)
+    expect(status).to_contain_text("別のタブや端末でこの提案が更新されています")
+
+    reload.click()
+    expect(second.get_by_label("事業名")).to_have_value("一つ目のタブで書いた事業名")
+    expect(second.get_by_label("目的")).to_have_value("")
+    # What the stale tab could not save is kept in this browser and offered back.
+    expect(second.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_be_visible()
+    second.get_by_role("button", name="破棄する").click()
+    expect(second.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_have_count(0)
+
+
+def test_leaving_right_after_typing_keeps_the_text_without_a_false_conflict(new_page, account):
+    """The save sent as the page closes races the next page load; the editor
+    must neither show the old text nor later report a conflict with itself."""
+    me = account("reload")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    for round_ in range(3):
+        open_editor(page, me["proposal_id"])
+        page.get_by_label("目的").fill(f"すぐに再読み込みする{round_}回目")
+        page.reload()  # well before the 2-second autosave
+        expect(page.get_by_label("目的")).to_have_value(f"すぐに再読み込みする{round_}回目", timeout=10_000)
+        expect(page.locator("#save-status")).not_to_have_text("直前の保存を確認しています…")
+        expect(page.get_by_text("保存できなかった入力内容")).to_have_count(0)
+        page.get_by_label("事業内容").fill(f"続けて書いた内容{round_}")
+        expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
+
+
+def test_text_typed_offline_is_kept_in_the_browser_and_restored(new_page, account):
+    me = account("offline")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+    page.context.set_offline(True)
+    page.get_by_label("目的").fill("電波の届かない公民館で書いた目的")
+    page.get_by_role("button", name="役割分担の行を追加").click()
+    page.get_by_label("項目（3行目）").fill("会場")
+    page.get_by_label("団体が行うこと（3行目）").fill("会場の予約")
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("通信できないため保存できませんでした", timeout=15_000)
+    page.close()
+    page.context.set_offline(False)
+
+    page = new_page(context=page.context)
+    open_editor(page, me["proposal_id"])
+    expect(page.get_by_label("目的")).to_have_value("")
+    expect(page.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_be_visible()
+    page.get_by_role("button", name="復元する").click()
+    expect(page.get_by_label("目的")).to_have_value("電波の届かない公民館で書いた目的")
+    expect(page.get_by_label("項目（3行目）")).to_have_value("会場")
+    expect(page.get_by_label("団体が行うこと（3行目）")).to_have_value("会場の予約")
+    expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
+    page.reload()
+    expect(page.get_by_label("目的")).to_have_value("電波の届かない公民館で書いた目的")
+    expect(page.get_by_label("項目（1行目）")).to_have_value("会場")  # the server keeps rows in order, without gaps
+    expect(page.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_have_count(0)
+
+
+def test_live_counter_updates_and_flags_over_limit_text(new_page, account, a11y):
+    me = account("counter")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+
+    title = page.get_by_label("事業名")
+    counter = page.locator("#title-counter")
+    expect(counter).to_have_text("7／40字")  # 見守りの下書き
+    expect(title).to_have_attribute("aria-describedby", "title-help title-counter")
+
+    title.fill("")
+    title.press_sequentially("見守り")
+    expect(counter).to_have_text("3／40字")
+    title.fill("𠮷" * 10 + "あ" * 30)  # a surrogate pair counts as one character
+    expect(counter).to_have_text("40／40字")
+    expect(counter).not_to_have_class("counter over")
+    expect(title).not_to_have_attribute("aria-invalid", "true")
+
+    title.press("End")
+    title.press_sequentially("超過分")
+    expect(counter).to_have_text("43／40字（3字超過）")
+    expect(counter).to_have_class("counter over")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    # Screen readers hear it once, when the limit is crossed, from one live region.
+    expect(page.locator("#proposal-form [aria-live=polite]")).to_contain_text("事業名：40字を超えています（41字）")
+
+    # The draft is still saved (nothing typed is lost), with a warning.
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("確認が必要な項目が1件あります", timeout=15_000)
+
+    background = page.get_by_label("背景と地域課題")
+    background.fill("一行目\n二行目")
+    expect(page.locator("#background-counter")).to_have_text("7／800字")
+    expect(status).to_contain_text("自動保存しました", timeout=15_000)
+
+    # After a reload the server flags the field too, and its summary names it.
+    page.reload()
+    expect(counter).to_have_text("43／40字（3字超過）")
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("事業名：40字以内にしてください（現在43字）")
+    expect(page.locator("#title-error")).to_contain_text("40字以内")
+    a11y.check(page, "editor with an over-limit field")
+
+    title.press("End")
+    for _ in range(3):
+        title.press("Backspace")
+    expect(counter).to_have_text("40／40字")
+    expect(counter).not_to_have_class("counter over")
+    expect(title).not_to_have_attribute("aria-invalid", "true")
+    # Once saved, the server's message for the field and its summary go away.
+    expect(page.locator("#save-status")).to_have_text(re.compile("^自動保存しました（.+）$"), timeout=15_000)
+    expect(page.locator("#title-error")).to_have_count(0)
+    expect(page.locator("#error-summary")).to_have_count(0)
+    expect(title).to_have_attribute("aria-describedby", "title-help title-counter")
+    a11y.check(page, "editor after fixing the field")
+
+    # Other problems found by the autosave appear under their field too.
+    page.get_by_label("収入の区分（1行目）").select_option("自己資金")
+    amount = page.get_by_label("収入の金額（1行目）")
+    amount.fill("五万円")
+    expect(page.locator("#income-0-amount-error")).to_have_text("金額は0以上の整数（円）で入力してください。",
+                                                               timeout=15_000)
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_attribute("aria-describedby", "income-0-amount-error")
+    a11y.check(page, "editor with an amount error from the autosave")
+    amount.fill("５０，０００")
+    expect(page.locator("#income-0-amount-error")).to_have_count(0, timeout=15_000)
+    expect(amount).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#total-income")).to_have_text("50,000円")
+    a11y.assert_clean()
+
+
+EXPECTED_PROBLEMS = [
+    ("背景と地域課題", "background"),
+    ("目的", "purpose"),
+    ("事業内容", "description"),
+    ("実施場所・対象者", "place_and_target"),
+    ("期待される効果", "expected_effects"),
+    ("協働の必要性", "necessity"),
+    ("団体の実績・事業遂行能力", "capability"),
+    ("実施期間（開始）", "period_start"),
+    ("実施期間（終了）", "period_end"),
+    ("希望する協働の形態", "form-itaku"),  # the group's first box
+    ("役割分担", "role-0-group"),
+    ("収支予算書（収入）", "income-0-category"),
+    ("収支予算書（支出）", "expense-0-category"),
+]
+
+
+def test_missing_items_are_all_listed_with_links_that_focus_the_field(new_page, account, a11y):
+    me = account("missing")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+    page.get_by_role("button", name="提出前の確認へ進む").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("提出前の確認")
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text(f"提出するには、次の{len(EXPECTED_PROBLEMS)}件を直してください")
+    links = summary.get_by_role("link")
+    expect(links).to_have_count(len(EXPECTED_PROBLEMS))
+    for i, (label, _field) in enumerate(EXPECTED_PROBLEMS):
+        expect(links.nth(i)).to_contain_text(label)
+    # Without every item, there is nothing to submit.
+    expect(page.get_by_role("button", name="この内容で提出する")).to_have_count(0)
+    a11y.check(page, "confirm with missing items")
+    confirm_url = page.url
+
+    for i, (label, field_id) in enumerate(EXPECTED_PROBLEMS):
+        if i:
+            page.goto(confirm_url)
+        links.nth(i).click()
+        page.wait_for_url("**/edit#*")
+        focused = page.locator(f"#{field_id}")
+        expect(focused).to_be_focused()
+        expect(focused).to_be_in_viewport()
+
+    # On the editor, the summary links focus their field without leaving the page.
+    page.get_by_label("事業名").fill("あ" * 41)
+    page.get_by_role("button", name="下書き保存").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="事業名：40字以内にしてください（現在41字）").click()
+    expect(page.get_by_label("事業名")).to_be_focused()
+    a11y.check(page, "editor after saving with errors")
+    a11y.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/mypage", "/proposals/{id}/edit", "/proposals/{id}/confirm", "/proposals/{id}",
+                                  "/profile", "/calls/e2e-kyodo", "/"])
+def test_pages_fit_a_phone_screen(new_page, account, a11y, path):
+    me = account("phone")
+    page = new_page(phone=True)
+    log_in(page, me["email"], me["password"])
+    page.goto(path.format(id=me["proposal_id"]))
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    # Every box in the budget and role tables shows its own label on a phone.
+    for label in page.locator("label.cell-label").all():
+        expect(label).to_be_visible()
+    small = page.evaluate("""() => [...document.querySelectorAll('main button, main .button, main input, main select')]
+        .filter(el => el.offsetParent !== null && el.type !== 'checkbox' && el.type !== 'file')
+        .filter(el => el.getBoundingClientRect().height < 40)
+        .map(el => el.outerHTML.slice(0, 80))""")
+    assert not small, f"controls too small to tap on {path}: {small}"
+    a11y.check(page, f"{path} on a phone")
+    a11y.assert_clean()
+
+
+def test_deleting_a_draft_asks_first(new_page, account):
+    me = account("delete")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    page.goto(f"/proposals/{me['proposal_id']}")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.get_by_role("button", name="下書きを削除する").click()
+    expect(page.get_by_role("button", name="下書きを削除する")).to_be_enabled()
+    assert page.url.endswith(f"/proposals/{me['proposal_id']}")
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_role("button", name="下書きを削除する").click()
+    expect(page.locator(".flashes")).to_contain_text("下書きを削除しました")
+    assert len(questions) == 2 and "元に戻せません" in questions[0]
