@@ -149,6 +149,7 @@ def test_submit_gives_receipt_snapshot_and_mail(client, factory, login, db):
     submission = db.scalar(select(Submission).where(Submission.proposal_id == pid))
     assert submission.snapshot["texts"][0]["value"] == "地域の茶の間づくり"
     assert submission.snapshot["budget"]["requested_amount"] == 200_000
+    assert sorted(d["kind"] for d in submission.snapshot["documents"]) == ["役員名簿", "直近の事業報告・決算書", "規約・会則"]
     receipt_page = client.get(response.headers["Location"])
     assert proposal.receipt_number in receipt_page.text
     mail = db.scalar(select(OutboxMessage).where(OutboxMessage.recipient == user.email)

@@ -371,6 +371,8 @@ def build_snapshot(proposal: Proposal, now: datetime) -> dict:
             "requested_amount": proposal.requested_amount,
         },
         "attachments": [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in proposal.attachments],
+        "documents": [{"kind": f.purpose.label, "name": f.original_name, "size": f.size, "sha256": f.sha256}
+                      for f in group.documents],
         "declarations": [
             {"text": item.text, "accepted_at": next(
                 (d.accepted_at.isoformat() for d in proposal.declarations if d.key == item.key), None)}

@@ -3,7 +3,7 @@ database. Run as ``python -m tests.e2e.seed`` with the server's environment
 (PORTAL_ENV, DATABASE_URL, PORTAL_INSTANCE_DIR, PORTAL_UPLOAD_DIR); prints a
 JSON description of what it created on the last line of stdout.
 
-Independent of portal/demo.py on purpose: the tests must not change when the
+Independent of portal/demo/ on purpose: the tests must not change when the
 demo data does.
 """
 from __future__ import annotations
