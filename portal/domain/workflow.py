@@ -183,8 +183,8 @@ def submission_problems(proposal: Proposal, user: User) -> list[Problem]:
             Problem("role-0-group", "役割分担", "団体が行うことと市が行うことを、少なくとも1行入力してください。")
         )
     problems.extend(_budget_problems(proposal, call))
-    if group.missing_profile_items():
-        missing = "、".join(group.missing_profile_items())
+    if missing_items := group.missing_profile_items():
+        missing = "、".join(missing_items)
         problems.append(Problem("profile", "団体概要", f"未入力の項目があります（{missing}）。"))
     if not user.email_confirmed:
         problems.append(
