@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,7 +30,9 @@ def committed(app):
             for table in (Submission, StatusEvent):
                 session.execute(delete(table).where(table.proposal_id.in_(proposal_ids)))
             session.execute(delete(Proposal).where(Proposal.call_id == call_id))
-            session.execute(delete(Call).where(Call.id == call_id))
+            # The call's process log is append-only, so the call itself stays;
+            # unpublished, it is invisible to the tests that follow.
+            session.execute(update(Call).where(Call.id == call_id).values(published_at=None))
         for user_id in made["users"]:
             session.execute(delete(Group).where(Group.account_id == user_id))
             session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -254,6 +255,20 @@ def allocate_receipt_number(session: Session, call: Call) -> str:
     return f"R{reiwa}-{call.id:02d}-{number:04d}"
 
 
+def allocate_anonymous_code(session: Session, call: Call) -> str:
+    """提案07: a code drawn at random from the unused ones, so that codes do
+    not follow the order of receipt. Called after allocate_receipt_number,
+    whose UPDATE holds the call's row lock, so concurrent submissions do not
+    draw the same code."""
+    used = set(session.scalars(
+        select(Proposal.anonymous_code).where(Proposal.call_id == call.id, Proposal.anonymous_code.is_not(None))
+    ))
+    # Two digits while there is room to spare, so a code says nothing of the count.
+    width = 2 if len(used) < 60 else 3
+    free = [f"提案{n:0{width}d}" for n in range(1, 10**width) if f"提案{n:0{width}d}" not in used]
+    return secrets.choice(free)
+
+
 def accept_declarations(session: Session, proposal: Proposal, accepted: set[str], user: User,
                         now: datetime) -> list[str]:
     """Store each accepted declaration with its time; returns the keys still missing."""
@@ -290,8 +305,10 @@ def submit_proposal(session: Session, proposal: Proposal, user: User, expected_v
     proposal.submitted_at = now
     # The version check in this flush makes a double-click submit exactly once.
     session.flush()
-    if proposal.receipt_number is None:
+    first_submission = proposal.receipt_number is None
+    if first_submission:
         proposal.receipt_number = allocate_receipt_number(session, proposal.call)
+        proposal.anonymous_code = allocate_anonymous_code(session, proposal.call)
     revision = len(proposal.submissions) + 1
     snapshot = build_snapshot(proposal, now)
     submission = Submission(
@@ -305,6 +322,12 @@ def submit_proposal(session: Session, proposal: Proposal, user: User, expected_v
     )
     session.add(submission)
     session.flush()
+    if first_submission:
+        from . import process_log
+        from .chain import PROPOSAL_RECEIVED
+
+        process_log.append(session, proposal.call, PROPOSAL_RECEIVED,
+                           {"proposal_code": proposal.anonymous_code}, now)
     return submission
 
 

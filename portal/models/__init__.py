@@ -1,9 +1,10 @@
 """All models, imported here so metadata and Alembic see every table."""
 from .base import Base, utcnow
-from .call import Call, Criterion
+from .call import Call, CallChange, Criterion
 from .files import FILE_PURPOSE_LABELS, FilePurpose, StoredFile
 from . import guards  # noqa: F401  (registers the flush guards)
 from .group import ACTIVITY_FIELDS, GROUP_KIND_LABELS, Group, GroupKind
+from .log import LogEntry, Publication
 from .mail import OutboxMessage
 from .proposal import (
     COLLABORATION_FORM_LABELS,
@@ -18,12 +19,41 @@ from .proposal import (
     StatusEvent,
     Submission,
 )
-from .user import LoginFailure, LoginSession, Role, User
+from .review import (
+    FEASIBILITY_LABELS,
+    STAGE_LABELS,
+    Assignment,
+    AssignmentStatus,
+    Conflict,
+    ConflictSource,
+    ConflictStatus,
+    Decision,
+    DecisionOutcome,
+    DepartmentOpinion,
+    ExtraTerm,
+    FindingStatus,
+    IntakeDecision,
+    IntakeOutcome,
+    PanelMember,
+    RedactionFinding,
+    ReviewAttachment,
+    ReviewCopy,
+    ReviewScore,
+    ReviewSheet,
+    ScoreReopen,
+    SheetStatus,
+    Stage,
+)
+from .user import Invitation, LoginFailure, LoginSession, RecoveryCode, Role, User
 
 __all__ = [
     "ACTIVITY_FIELDS", "COLLABORATION_FORM_LABELS", "FILE_PURPOSE_LABELS", "GROUP_KIND_LABELS",
     "STATUS_LABELS", "Base", "BudgetKind", "BudgetLine", "Call", "CollaborationForm", "Criterion",
     "Declaration", "FilePurpose", "Group", "GroupKind", "LoginFailure", "LoginSession", "OutboxMessage",
     "Proposal", "ProposalStatus", "Role", "RoleShare", "StatusEvent", "StoredFile", "Submission", "User",
-    "utcnow",
+    "utcnow", "CallChange", "LogEntry", "Publication", "FEASIBILITY_LABELS", "STAGE_LABELS", "Assignment",
+    "AssignmentStatus", "Conflict", "ConflictSource", "ConflictStatus", "Decision", "DecisionOutcome",
+    "DepartmentOpinion", "ExtraTerm", "FindingStatus", "IntakeDecision", "IntakeOutcome", "PanelMember",
+    "RedactionFinding", "ReviewAttachment", "ReviewCopy", "ReviewScore", "ReviewSheet", "ScoreReopen",
+    "SheetStatus", "Stage", "Invitation", "RecoveryCode",
 ]

@@ -36,6 +36,42 @@ class Call(Base):
     # Character limits per long proposal field, e.g. {"background": 800}.
     field_limits: Mapped[dict] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 差し戻し: days a group has to correct and resubmit.
+    correction_days: Mapped[int] = mapped_column(default=7)
+
+    # -- review (審査) ------------------------------------------------------
+    # First stage (書類審査) scoring window; scores outside it are refused by
+    # the database.
+    scoring_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scoring_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Second stage (公開プレゼンテーション), optional.
+    has_presentation: Mapped[bool] = mapped_column(default=False)
+    presentation_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    presentation_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    allow_revision_after_presentation: Mapped[bool] = mapped_column(default=False)
+    # Which proposal fields reviewers see (keys of REVIEWABLE_FIELDS).
+    reviewer_fields: Mapped[list] = mapped_column(JSON, default=list)
+    show_department_opinion: Mapped[bool] = mapped_column(default=False)
+    scoring_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # -- aggregation and publication (see docs/aggregation.md) ---------------
+    aggregation_method: Mapped[str] = mapped_column(String(20), default="mean")
+    trim_min_scorers: Mapped[int] = mapped_column(default=5)
+    threshold_points = mapped_column(Numeric(8, 2), nullable=True)
+    threshold_share = mapped_column(Numeric(5, 4), nullable=True)
+    veto_criterion_position: Mapped[int | None] = mapped_column()
+    veto_at_or_below: Mapped[int | None] = mapped_column()
+    # Criterion positions, in order, that break ties.
+    tie_break_positions: Mapped[list] = mapped_column(JSON, default=list)
+    budget_policy: Mapped[str] = mapped_column(String(10), default="skip")
+    score_decimals: Mapped[int] = mapped_column(default=2)
+    # Which scores decide: "document" or "presentation" (when there is a second stage).
+    deciding_stage: Mapped[str] = mapped_column(String(20), default="document")
+    publish_roster: Mapped[bool] = mapped_column(default=False)
+    general_comment: Mapped[str] = mapped_column(Text, default="")  # 総評
+    results_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     # Receipt numbers are allocated by an atomic UPDATE of this counter.
     receipt_counter: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -52,6 +88,22 @@ class Call(Base):
 
     def screening_started(self, now: datetime) -> bool:
         return now >= self.screening_starts_at
+
+    def scoring_window(self, stage: str) -> tuple[datetime | None, datetime | None]:
+        if stage == "document":
+            return self.scoring_opens_at, self.scoring_closes_at
+        return self.presentation_opens_at, self.presentation_closes_at
+
+    def is_scoring_open(self, stage: str, now: datetime) -> bool:
+        opens, closes = self.scoring_window(stage)
+        return opens is not None and closes is not None and opens <= now < closes
+
+    def scoring_over(self, now: datetime) -> bool:
+        """Every stage's window has closed: scores may be revealed to the panel."""
+        ends = [self.scoring_closes_at]
+        if self.has_presentation:
+            ends.append(self.presentation_closes_at)
+        return all(end is not None and now >= end for end in ends)
 
     @property
     def max_total_points(self):
@@ -86,3 +138,18 @@ class Criterion(Base):
             (score, self.level_descriptors.get(str(score), ""))
             for score in range(self.scale_max, self.scale_min - 1, -1)
         ]
+
+
+class CallChange(Base):
+    """A change to a published call's criteria or rules, with its reason;
+    also appended to the public process log."""
+
+    __tablename__ = "call_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    # [{"field": ..., "before": ..., "after": ...}]
+    changes: Mapped[list] = mapped_column(JSON, default=list)

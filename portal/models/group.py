@@ -58,6 +58,8 @@ class Group(Base):
     activity_record: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     based_in_city: Mapped[bool] = mapped_column(default=True)
+    # 役員名簿 as names (one per entry): anonymisation and conflict checks use them.
+    officer_names: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     account: Mapped["User"] = relationship(back_populates="group")  # noqa: F821

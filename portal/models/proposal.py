@@ -13,6 +13,7 @@ class ProposalStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     INTAKE = "intake"
+    ACCEPTED = "accepted"
     RETURNED = "returned"
     REJECTED = "rejected"
     REVIEW = "review"
@@ -28,6 +29,7 @@ STATUS_LABELS = {
     ProposalStatus.DRAFT: "下書き",
     ProposalStatus.SUBMITTED: "提出済",
     ProposalStatus.INTAKE: "受付確認中",
+    ProposalStatus.ACCEPTED: "受理（審査準備中）",
     ProposalStatus.RETURNED: "差し戻し",
     ProposalStatus.REJECTED: "不受理",
     ProposalStatus.REVIEW: "審査中",
@@ -68,7 +70,10 @@ class Proposal(Base):
     call is open; a submission freezes a snapshot in :class:`Submission`."""
 
     __tablename__ = "proposals"
-    __table_args__ = (CheckConstraint("requested_amount >= 0", name="requested_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("requested_amount >= 0", name="requested_not_negative"),
+        UniqueConstraint("call_id", "anonymous_code", name="uq_proposals_call_code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -93,6 +98,11 @@ class Proposal(Base):
     requested_amount: Mapped[int] = mapped_column(default=0)
 
     receipt_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # 提案07: given at intake acceptance, in an order unrelated to receipt.
+    anonymous_code: Mapped[str | None] = mapped_column(String(20))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The group agrees that its name may be published even if not adopted.
+    name_publication_consent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
