@@ -78,13 +78,17 @@ def _init_request_boundary(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
     from .public import bp as public_bp
+    from .review import bp as review_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(applicant_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(review_bp)
     if app.config.get("DEV_OUTBOX"):
         from .devtools import bp as dev_bp
 

@@ -28,6 +28,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from . import policy
+
     @app.context_processor
     def portal_globals():
-        return {"city_name": app.config["CITY_NAME"], "now_utc": now_utc}
+        return {"city_name": app.config["CITY_NAME"], "now_utc": now_utc, "policy": policy}

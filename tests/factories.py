@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from portal.auth.sessions import hash_password
 from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
+from portal.domain import panel, workflow
+from portal.domain.chain import canonical_json, sha256_hex
 from portal.domain.timeutil import now_utc
 from portal.files.samples import attach_sample_documents
 from portal.models import (
@@ -16,6 +18,8 @@ from portal.models import (
     Declaration,
     Group,
     GroupKind,
+    PanelMember,
+    ReviewCopy,
     Proposal,
     ProposalStatus,
     Role,
@@ -118,3 +122,74 @@ class Factory:
         self.session.add(StatusEvent(proposal_id=proposal.id, to_status=status))
         self.session.commit()
         return proposal
+
+    # -- secretariat and panel ------------------------------------------------
+
+    def staff(self, *, email=None, name="市民協働課 担当者") -> User:
+        """A staff account; tests log in with ``login`` (the second factor is
+        waived here, as for the demo accounts; test_totp covers it)."""
+        n = next(_seq)
+        user = User(email=email or f"staff{n}@city.example.jp", password_hash=hash_password(self.PASSWORD),
+                    role=Role.STAFF, display_name=name, email_confirmed_at=now_utc(), second_factor_waived=True)
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def reviewer(self, *, email=None, name=None) -> User:
+        n = next(_seq)
+        user = User(email=email or f"reviewer{n}@example.jp", password_hash=hash_password(self.PASSWORD),
+                    role=Role.REVIEWER, display_name=name or f"審査 委員{n}", email_confirmed_at=now_utc(),
+                    second_factor_waived=True)
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def scoring_call(self, **overrides) -> Call:
+        """A call whose submissions closed and whose first-stage scoring is open."""
+        now = now_utc()
+        call = self.call(opens_in=timedelta(days=-40), closes_in=timedelta(days=-10),
+                         screening_in=timedelta(days=-9), **overrides)
+        call.scoring_opens_at = now - timedelta(days=2)
+        call.scoring_closes_at = now + timedelta(days=10)
+        self.session.commit()
+        return call
+
+    def submitted(self, call: Call, *, user: User | None = None, name=None) -> Proposal:
+        """A proposal submitted through the real workflow (receipt, anonymous
+        code, snapshot, log entry), even when the call has already closed."""
+        user = user or self.applicant(name=name)
+        proposal = self.proposal(user, call, declarations=True)
+        closes_at = call.closes_at
+        submit_at = min(now_utc(), closes_at - timedelta(minutes=1))
+        workflow.submit_proposal(self.session, proposal, user, proposal.version, submit_at)
+        self.session.commit()
+        return proposal
+
+    def panel_member(self, call: Call, user: User | None = None, affiliations=()) -> PanelMember:
+        member = panel.add_member(self.session, call, user or self.reviewer(), affiliations)
+        self.session.commit()
+        return member
+
+    def released(self, proposal: Proposal, *, text=None) -> ReviewCopy:
+        """Accept and release a proposal with a plain copy (no anonymisation
+        step; tests of that step use the real verbs) and assign it to the
+        call's panel."""
+        now = now_utc()
+        if proposal.status != ProposalStatus.REVIEW:
+            workflow.record_status(self.session, proposal, ProposalStatus.REVIEW, None, now)
+        content = {
+            "code": proposal.anonymous_code,
+            "title": proposal.title,
+            "fields": [{"key": f.key, "label": f.label, "text": text or getattr(proposal, f.key)}
+                       for f in TEXT_FIELDS],
+            "period": None, "desired_forms": [], "role_shares": [], "budget": None, "department": None,
+            "attachments": [],
+        }
+        copy = ReviewCopy(proposal_id=proposal.id, call_id=proposal.call_id, code=proposal.anonymous_code,
+                          content=content, content_sha256=sha256_hex(canonical_json(content)), released_at=now)
+        proposal.released_at = now
+        self.session.add(copy)
+        self.session.flush()
+        panel.assign_released(self.session, proposal.call, [proposal], now)
+        self.session.commit()
+        return copy

@@ -138,7 +138,23 @@ class ReviewAttachment(Base):
 
 class ReviewCopy(Base):
     """What reviewers read, frozen at release: anonymous code, redacted
-    fields, budget and role table, and the department's view if shown."""
+    fields, budget and role table, and the department's view if shown.
+
+    ``content`` is plain JSON of this shape (every text already redacted)::
+
+        {"code": "提案07",
+         "title": "...",
+         "fields": [{"key": "background", "label": "事業の背景", "text": "..."}, ...],
+         "period": {"start": "2026-07-01", "end": "2027-02-28"} | null,
+         "desired_forms": ["共催", ...],
+         "role_shares": [{"item": ..., "group_role": ..., "city_role": ...}],
+         "budget": {"lines": [{"kind": "income"|"expense", "category": ..., "amount": 0, "note": ...}],
+                    "income_total": 0, "expense_total": 0, "requested_amount": 0} | null,
+         "department": {"department": ..., "feasibility": "実施可能", "opinion": ...} | null,
+         "attachments": [{"id": <ReviewAttachment.id>, "label": "添付資料1", "content_type": ...}]}
+
+    Only the call's ``reviewer_fields`` appear; nothing else about the group.
+    """
 
     __tablename__ = "review_copies"
 

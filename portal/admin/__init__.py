@@ -1,0 +1,17 @@
+"""事務局 (the city's 市民協働課): calls, intake, anonymisation, the panel,
+progress, decisions and publication. Every page needs a staff login."""
+from flask import Blueprint
+from flask_login import login_required
+
+from ..policy import require_staff
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def require_staff_login():
+    require_staff()
+
+
+from . import home  # noqa: E402,F401

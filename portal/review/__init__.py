@@ -1,0 +1,17 @@
+"""審査委員 (external reviewers): only the anonymised copies of the proposals
+assigned to them. Every page needs a reviewer login."""
+from flask import Blueprint
+from flask_login import login_required
+
+from ..policy import require_reviewer
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@bp.before_request
+@login_required
+def require_reviewer_login():
+    require_reviewer()
+
+
+from . import home  # noqa: E402,F401
