@@ -14,4 +14,4 @@ def require_staff_login():
     require_staff()
 
 
-from . import home  # noqa: E402,F401
+from . import anonymisation, calls, home, intake, panel, progress, results, users  # noqa: E402,F401

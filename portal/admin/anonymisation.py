@@ -1,0 +1,10 @@
+"""Placeholder: replaced by the module's real routes."""
+from __future__ import annotations
+
+from ..errors import refuse
+from . import bp
+
+
+@bp.route("/calls/<int:call_id>/anonymise")
+def anonymise_list(call_id: int):
+    refuse(404, "準備中です。")

@@ -1,0 +1,15 @@
+"""Placeholder: replaced by the module's real routes."""
+from __future__ import annotations
+
+from ..errors import refuse
+from . import bp
+
+
+@bp.route("/calls")
+def calls_list():
+    refuse(404, "準備中です。")
+
+
+@bp.route("/calls/<int:call_id>")
+def call_overview(call_id: int):
+    refuse(404, "準備中です。")
