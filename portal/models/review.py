@@ -245,6 +245,7 @@ class Assignment(Base):
     recused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     panel_member: Mapped[PanelMember] = relationship()
+    proposal: Mapped["Proposal"] = relationship()  # noqa: F821
     sheets: Mapped[list["ReviewSheet"]] = relationship(back_populates="assignment", order_by="ReviewSheet.id")
 
 
