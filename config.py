@@ -52,6 +52,13 @@ class BaseConfig:
     LOGIN_FAILURES_PER_ACCOUNT_AND_IP = 5
     LOGIN_FAILURES_PER_IP = 30
 
+    # Staff and reviewers log in with a second factor (TOTP). Only the demo
+    # and test configurations honour an account's "waived" flag.
+    ALLOW_SECOND_FACTOR_WAIVER = False
+    # The site's public address, for links printed outside a request
+    # (flask create-user without --password-stdin prints an invitation link).
+    PUBLIC_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:5000")
+
     # argon2id cost; tests lower it to stay fast.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024
@@ -65,6 +72,7 @@ class DevelopmentConfig(BaseConfig):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key")
     DEBUG = False
     DEV_OUTBOX = True
+    ALLOW_SECOND_FACTOR_WAIVER = True
 
 
 class TestingConfig(BaseConfig):
@@ -76,6 +84,7 @@ class TestingConfig(BaseConfig):
     ARGON2_MEMORY_COST = 1024
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
+    ALLOW_SECOND_FACTOR_WAIVER = True
 
 
 class ProductionConfig(BaseConfig):
@@ -84,6 +93,7 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    ALLOW_SECOND_FACTOR_WAIVER = False
 
     @classmethod
     def check(cls) -> None:

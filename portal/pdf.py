@@ -28,8 +28,12 @@ class RefusingURLFetcher(URLFetcher):
         raise ValueError(f"fetching is disabled for PDFs: {url[:80]}")
 
 
-def render_pdf(html: str, *, title: str = "", fetcher: RefusingURLFetcher | None = None) -> bytes:
+def render_pdf(html: str, *, title: str = "", fetcher: RefusingURLFetcher | None = None,
+               variant: str | None = None) -> bytes:
+    """``variant`` is WeasyPrint's ``pdf_variant`` (e.g. "pdf/ua-1" for the
+    published results: tagged, titled, fonts embedded)."""
     fetcher = fetcher or RefusingURLFetcher()
     document = HTML(string=html, base_url=None, url_fetcher=fetcher)
     stylesheet = CSS(string=STYLESHEET.read_text(encoding="utf-8"), url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[stylesheet], pdf_tags=True)
+    options = {"pdf_variant": variant} if variant else {}
+    return document.write_pdf(stylesheets=[stylesheet], pdf_tags=True, **options)

@@ -175,7 +175,11 @@ def check_reveals(entries, reveals, problems):
     live, superseded = {}, set()
     for entry in entries:
         payload = entry["payload"]
-        key = (str(payload.get("reviewer")), str(payload.get("proposal_code")))
+        # One live seal per (reviewer, proposal, stage); no "stage" means the
+        # first stage, "document" (docs/log-format.md, section 5).
+        stage = payload.get("stage")
+        key = (str(payload.get("reviewer")), str(payload.get("proposal_code")),
+               str("document" if stage is None else stage))
         if entry["kind"] == "score_sealed":
             if key in live:
                 problems.append(('scores', entry["seq"], "再開の記録なしに再封印されています / sealed again without a logged reopen"))

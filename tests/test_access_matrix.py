@@ -35,7 +35,9 @@ FORBIDDEN = "forbidden"
 HIDDEN = "hidden"  # 404: not theirs
 LOGIN = "login"
 GENERIC_403 = MESSAGES[403][1]
-SIGNED_IN_ANY_ROLE = {"auth.resend_confirmation"}
+SIGNED_IN_ANY_ROLE = {"auth.resend_confirmation", "auth.account_security",
+                      # the second-factor steps: without a password step first, back to the login page
+                      "auth.second_factor_code", "auth.enrol"}
 
 
 @dataclass

@@ -509,3 +509,91 @@ def test_any_single_byte_change_in_a_payload_breaks_verification(data):
     assume(doc != DOCUMENT)  # e.g. \u001f -> \u001F spells the same text
     assert verifier.verify(doc)[0]
     assert not verify_document(doc).ok
+
+
+# -- two stages: one live seal per (reviewer, proposal, stage) ---------------------
+
+def _two_stage_log(extra=None):
+    """R1 seals A-01 in the first stage (without "stage", as older logs do),
+    the second stage, and the revised first stage; then ``extra`` adds more."""
+    entries: list[Entry] = []
+    reveals: list[Reveal] = []
+    clock = iter(START + timedelta(hours=hour) for hour in range(100))
+
+    def log(kind, payload):
+        return append(entries, kind, next(clock), payload)
+
+    def seal(stage, scores):
+        salt = new_salt()
+        payload = {"reviewer": "R1", "proposal_code": "A-01", "commitment": commit_scores(scores, salt)}
+        if stage is not None:
+            payload["stage"] = stage
+        entry = log(chain.SCORE_SEALED, payload)
+        reveals.append(Reveal(entry.seq, scores, salt))
+        return entry
+
+    log(chain.CALL_PUBLISHED, {"call_ref": CALL["ref"], "title": CALL["title"], "fiscal_year": 2026,
+                               "opens_at": START, "closes_at": START + timedelta(days=30),
+                               "budget_cap_yen": 500_000, "criteria": CRITERIA, "document_sha256": "a" * 64})
+    seals = {
+        "document": seal(None, {"0": 3, "1": 4}),
+        "presentation": seal("presentation", {"0": 4, "1": 4}),
+        "document_revised": seal("document_revised", {"0": 4, "1": 5}),
+    }
+    if extra:
+        extra(log, seal, seals, reveals)
+    log(chain.SCORES_REVEALED, {"revealed_count": len(reveals)})
+    return export_document(CALL, entries, reveals, SIGNING_KEY)
+
+
+def test_two_stages_give_two_live_seals_and_verify_in_core_and_script(tmp_path):
+    doc = _two_stage_log()
+    report = verify_document(doc)
+    assert report.ok, report.problems
+    assert (report.revealed, report.superseded) == (3, 0)
+    assert run_script(tmp_path, doc).returncode == 0
+
+
+def test_a_reopen_supersedes_only_the_seal_of_its_stage(tmp_path):
+    def reopen_presentation(log, seal, seals, reveals):
+        log(chain.SCORE_REOPENED, {"reviewer": "R1", "proposal_code": "A-01", "stage": "presentation",
+                                   "supersedes_seq": seals["presentation"].seq, "reason": "記入誤りの訂正"})
+        reveals[:] = [r for r in reveals if r.seq != seals["presentation"].seq]
+        seal("presentation", {"0": 5, "1": 4})
+
+    doc = _two_stage_log(reopen_presentation)
+    report = verify_document(doc)
+    assert report.ok, report.problems
+    assert (report.revealed, report.superseded) == (3, 1)
+    result = run_script(tmp_path, doc)
+    assert result.returncode == 0, result.stdout
+
+
+def _reseal_same_stage(stage):
+    def extra(log, seal, seals, reveals):
+        seal(stage, {"0": 1, "1": 1})
+    return extra
+
+
+@pytest.mark.parametrize("stage", ["document", None, "presentation"])
+def test_a_second_seal_in_the_same_stage_without_reopen_is_caught(tmp_path, stage):
+    # "document" and a missing stage are the same stage.
+    report, result = assert_both_fail(tmp_path, _two_stage_log(_reseal_same_stage(stage)))
+    assert [p.code for p in report.problems] == ["resealed_without_reopen"]
+    assert "sealed again without a logged reopen" in result.stdout
+
+
+def test_a_reopen_of_another_stages_seal_is_caught(tmp_path):
+    def wrong_stage(log, seal, seals, reveals):
+        log(chain.SCORE_REOPENED, {"reviewer": "R1", "proposal_code": "A-01", "stage": "presentation",
+                                   "supersedes_seq": seals["document"].seq, "reason": "誤り"})
+
+    report, result = assert_both_fail(tmp_path, _two_stage_log(wrong_stage))
+    assert "bad_reopen" in {p.code for p in report.problems}
+    assert "reopen does not point at a live seal" in result.stdout
+
+
+def test_an_unknown_stage_is_refused_by_the_core():
+    with pytest.raises(PayloadRefused):
+        chain.check_public_payload(chain.SCORE_SEALED, {"reviewer": "R1", "proposal_code": "A-01",
+                                                        "stage": "final", "commitment": "a" * 64})

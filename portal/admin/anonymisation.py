@@ -1,10 +1,290 @@
-"""Placeholder: replaced by the module's real routes."""
+"""匿名化 and 審査委員への公開: scan accepted proposals for what identifies
+the group, decide each finding, preview the reviewer copy and release."""
 from __future__ import annotations
 
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..auth.forms import EmptyForm
+from ..db import db_session
+from ..domain import review_copy
+from ..domain.anonymise import KIND_LABELS
+from ..domain.release import ReleaseRefused, release_for_review
+from ..domain.timeutil import now_utc
 from ..errors import refuse
+from ..files import storage
+from ..models import (
+    ExtraTerm,
+    FindingStatus,
+    Proposal,
+    ProposalStatus,
+    RedactionFinding,
+    ReviewAttachment,
+    StoredFile,
+)
+from ..policy import load_staff_call, load_staff_proposal, require_staff, review_copy_of
 from . import bp
+from .intake_forms import AttachmentSettingForm, ExtraTermForm, ManualRedactionForm
+
+LISTED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.REVIEW, ProposalStatus.RESULTS)
+CONTEXT_CHARS = 20
+
+
+def _upload_dir():
+    return current_app.config["UPLOAD_DIR"]
 
 
 @bp.route("/calls/<int:call_id>/anonymise")
 def anonymise_list(call_id: int):
-    refuse(404, "準備中です。")
+    return _list_page(load_staff_call(call_id))
+
+
+def _list_page(call, *, term_form=None, status=200):
+    proposals = db_session.scalars(
+        select(Proposal).where(Proposal.call_id == call.id, Proposal.status.in_(LISTED_STATUSES))
+        .options(selectinload(Proposal.group), selectinload(Proposal.submissions))
+        .order_by(Proposal.anonymous_code)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for proposal_id, finding_status, n in db_session.execute(
+        select(RedactionFinding.proposal_id, RedactionFinding.status, func.count())
+        .join(Proposal, Proposal.id == RedactionFinding.proposal_id)
+        .where(Proposal.call_id == call.id).group_by(RedactionFinding.proposal_id, RedactionFinding.status)
+    ):
+        counts.setdefault(proposal_id, {})[FindingStatus(finding_status).value] = n
+    rows = []
+    for proposal in proposals:
+        problems = review_copy.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else []
+        rows.append({"proposal": proposal, "counts": counts.get(proposal.id, {}), "problems": problems})
+    call_terms = db_session.scalars(
+        select(ExtraTerm).where(ExtraTerm.call_id == call.id, ExtraTerm.proposal_id.is_(None)).order_by(ExtraTerm.id)
+    ).all()
+    return render_template("admin/anonymise/list.html", call=call, rows=rows, call_terms=call_terms,
+                           form=EmptyForm(), term_form=term_form or ExtraTermForm(formdata=None)), status
+
+
+@bp.post("/calls/<int:call_id>/anonymise/release")
+def anonymise_release(call_id: int):
+    call = load_staff_call(call_id)
+    staff = require_staff()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ids = {int(v) for v in request.form.getlist("proposal_id") if v.isdigit() and len(v) < 10}
+    proposals = db_session.scalars(
+        select(Proposal).where(Proposal.call_id == call.id, Proposal.id.in_(ids))
+    ).all() if ids else []
+    if not proposals:
+        refuse(422, "公開する提案を選んでください。")
+    try:
+        copies = release_for_review(db_session, proposals, staff, now_utc(), upload_dir=_upload_dir())
+    except ReleaseRefused as refused:
+        return render_template("admin/anonymise/refused.html", call=call, problems=refused.problems), 409
+    codes = "、".join(c.code for c in copies)
+    flash(f"{len(copies)}件の提案（{codes}）を審査委員に公開しました。", "success")
+    return redirect(url_for("admin.anonymise_list", call_id=call.id))
+
+
+@bp.post("/calls/<int:call_id>/anonymise/terms")
+def anonymise_call_term(call_id: int):
+    call = load_staff_call(call_id)
+    staff = require_staff()
+    form = ExtraTermForm()
+    if not form.validate_on_submit():
+        return _list_page(call, term_form=form, status=422)
+    try:
+        review_copy.add_extra_term(db_session, call, None, form.term.data, staff, now_utc())
+    except review_copy.AnonymisationError as error:
+        form.term.errors = [*form.term.errors, error.message]
+        return _list_page(call, term_form=form, status=422)
+    flash(f"「{form.term.data}」をこの募集のすべての提案で探す語句に追加しました。各提案を再スキャンしてください。", "success")
+    return redirect(url_for("admin.anonymise_list", call_id=call.id))
+
+
+# --- one proposal ---------------------------------------------------------------------
+
+def _load(call_id: int, proposal_id: int):
+    call = load_staff_call(call_id)
+    proposal = load_staff_proposal(proposal_id, call)
+    if proposal.status not in LISTED_STATUSES:
+        refuse(404, "この提案は匿名化の対象ではありません（受理した提案だけが対象です）。")
+    return call, proposal
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str, str]:
+    before = text[max(0, start - CONTEXT_CHARS):start]
+    after = text[end:end + CONTEXT_CHARS]
+    return ("…" if start > CONTEXT_CHARS else "") + before, text[start:end], after + ("…" if end + CONTEXT_CHARS < len(text) else "")
+
+
+def _proposal_page(call, proposal, *, term_form=None, manual_form=None, status=200):
+    sources = review_copy.sources_of(db_session, proposal, included_only=False)
+    order = {location: i for i, location in enumerate(sources)}
+    findings = sorted(review_copy.findings_of(db_session, proposal),
+                      key=lambda f: (order.get(f.location, len(order)), f.location, f.start))
+    rows = []
+    for f in findings:
+        source = sources.get(f.location)
+        stale = source is None or source.sha256 != f.source_sha256
+        context = _context(source.text, f.start, f.end) if source and not stale else ("", f.text, "")
+        rows.append({"finding": f, "label": source.label if source else f.location, "stale": stale,
+                     "context": context, "kind": KIND_LABELS.get(f.kind, f.kind)})
+    locations = [(loc, s.label) for loc, s in sources.items() if s.text]
+    if manual_form is None:
+        manual_form = ManualRedactionForm(formdata=None, locations=locations)
+    attachments = review_copy.review_attachments(db_session, proposal)
+    files = {f.id: f for f in db_session.scalars(
+        select(StoredFile).where(StoredFile.id.in_([a.source_file_id for a in attachments]))
+    )} if attachments else {}
+    return render_template(
+        "admin/anonymise/proposal.html", call=call, proposal=proposal, rows=rows,
+        terms=review_copy.extra_terms(db_session, proposal), attachments=attachments, files=files,
+        term_form=term_form or ExtraTermForm(formdata=None), manual_form=manual_form, form=EmptyForm(),
+        attachment_label=review_copy.attachment_label, needs_eye_check=review_copy.needs_eye_check,
+        problems=review_copy.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else [],
+        editable=proposal.status == ProposalStatus.ACCEPTED,
+        pending=sum(1 for f in findings if f.status == FindingStatus.PENDING),
+        high_pending=sum(1 for f in findings if f.status == FindingStatus.PENDING and f.confidence == "high"),
+    ), status
+
+
+@bp.route("/calls/<int:call_id>/anonymise/<int:proposal_id>")
+def anonymise_proposal(call_id: int, proposal_id: int):
+    call, proposal = _load(call_id, proposal_id)
+    return _proposal_page(call, proposal)
+
+
+def _back(call, proposal, anchor: str | None = None):
+    return redirect(url_for("admin.anonymise_proposal", call_id=call.id, proposal_id=proposal.id, _anchor=anchor))
+
+
+def _checked_post(call_id: int, proposal_id: int):
+    call, proposal = _load(call_id, proposal_id)
+    staff = require_staff()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if proposal.status != ProposalStatus.ACCEPTED:
+        refuse(409, "審査委員に公開済みのため、匿名化の内容は変更できません。")
+    return call, proposal, staff
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/scan")
+def anonymise_scan(call_id: int, proposal_id: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    result = review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    flash(f"スキャンしました（新しい検出 {result.added}件、内容の変更などで取り消した検出 {result.removed}件）。", "success")
+    return _back(call, proposal, "findings")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/terms")
+def anonymise_add_term(call_id: int, proposal_id: int):
+    call, proposal = _load(call_id, proposal_id)
+    staff = require_staff()
+    form = ExtraTermForm()
+    if not form.validate_on_submit():
+        return _proposal_page(call, proposal, term_form=form, status=422)
+    try:
+        review_copy.add_extra_term(db_session, call, None if form.scope.data == "call" else proposal,
+                                   form.term.data, staff, now_utc())
+        review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    except review_copy.AnonymisationError as error:
+        form.term.errors = [*form.term.errors, error.message]
+        return _proposal_page(call, proposal, term_form=form, status=422)
+    flash(f"「{form.term.data}」を追加して再スキャンしました。", "success")
+    return _back(call, proposal, "terms")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/terms/<int:term_id>/delete")
+def anonymise_delete_term(call_id: int, proposal_id: int, term_id: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    term = db_session.get(ExtraTerm, term_id)
+    if term is None or term.call_id != call.id or term.proposal_id not in (None, proposal.id):
+        abort(404)
+    review_copy.remove_extra_term(db_session, term)
+    review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    flash(f"「{term.term}」を削除して再スキャンしました。", "success")
+    return _back(call, proposal, "terms")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/findings/<int:finding_id>")
+def anonymise_decide(call_id: int, proposal_id: int, finding_id: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    finding = db_session.get(RedactionFinding, finding_id)
+    if finding is None or finding.proposal_id != proposal.id:
+        abort(404)
+    try:
+        status = FindingStatus(request.form.get("decision", ""))
+    except ValueError:
+        refuse(422, "「伏せる」か「伏せない」を選んでください。")
+    review_copy.decide_finding(db_session, finding, status, staff, now_utc())
+    return _back(call, proposal, f"finding-{finding.id}")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/findings/redact-high")
+def anonymise_redact_high(call_id: int, proposal_id: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    count = review_copy.redact_high_confidence(db_session, proposal, staff, now_utc())
+    flash(f"確度の高い検出{count}件を「伏せる」にしました。", "success")
+    return _back(call, proposal, "findings")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/manual")
+def anonymise_manual(call_id: int, proposal_id: int):
+    call, proposal = _load(call_id, proposal_id)
+    staff = require_staff()
+    sources = review_copy.sources_of(db_session, proposal, included_only=False)
+    form = ManualRedactionForm(locations=[(loc, s.label) for loc, s in sources.items() if s.text])
+    if not form.validate_on_submit():
+        return _proposal_page(call, proposal, manual_form=form, status=422)
+    try:
+        count = review_copy.add_manual_redaction(db_session, proposal, form.location.data, form.text.data, staff,
+                                                 now_utc())
+    except review_copy.AnonymisationError as error:
+        form.text.errors = [*form.text.errors, error.message]
+        return _proposal_page(call, proposal, manual_form=form, status=422)
+    flash(f"{count}か所を伏せる設定にしました。", "success")
+    return _back(call, proposal, "manual")
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>")
+def anonymise_attachment(call_id: int, proposal_id: int, attachment_id: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    attachment = db_session.get(ReviewAttachment, attachment_id)
+    if attachment is None or attachment.proposal_id != proposal.id:
+        abort(404)
+    form = AttachmentSettingForm()
+    review_copy.set_attachment(db_session, attachment, excluded=form.excluded.data,
+                               checked_by_eye=form.checked_by_eye.data)
+    flash(f"{review_copy.attachment_label(attachment)}の設定を保存しました。", "success")
+    return _back(call, proposal, f"attachment-{attachment.id}")
+
+
+@bp.route("/calls/<int:call_id>/anonymise/<int:proposal_id>/preview")
+def anonymise_preview(call_id: int, proposal_id: int):
+    call, proposal = _load(call_id, proposal_id)
+    copy = review_copy_of(proposal.id)
+    try:
+        preview = review_copy.build_content(db_session, proposal) if copy is None else None
+    except review_copy.anonymise.StaleFindingError:
+        refuse(409, "スキャンの後に内容が変わっています。再スキャンしてからプレビューしてください。")
+    return render_template("admin/anonymise/preview.html", call=call, proposal=proposal, preview=preview,
+                           released=copy, content=copy.content if copy else preview.content)
+
+
+@bp.route("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>/copy")
+def anonymise_attachment_copy(call_id: int, proposal_id: int, attachment_id: int):
+    """The reviewers' copy of an attachment, for staff to check after release."""
+    call, proposal = _load(call_id, proposal_id)
+    attachment = db_session.get(ReviewAttachment, attachment_id)
+    if attachment is None or attachment.proposal_id != proposal.id or attachment.storage_name is None:
+        abort(404)
+    path = storage.path_of(_upload_dir(), attachment.storage_name)
+    if not path.is_file():
+        abort(404)
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(attachment.content_type, "bin")
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=f"{proposal.anonymous_code}_{review_copy.attachment_label(attachment)}.{extension}",
+                         conditional=False, etag=False, last_modified=None)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,10 +1,195 @@
-"""Placeholder: replaced by the module's real routes."""
+"""集計・決定・公表: the secretariat turns the sealed scores into decisions
+and publishes them.
+
+One page per call (``admin.results``): the raw ranking computed with the
+call's rules beside the advisory normalised view, each proposal's decision,
+finalising the decisions into the public log, the 総評, and publication
+(now, at a scheduled time, or a correction with its reason). A decision is
+entered on its own page, next to the proposal's figures and the reviewers'
+comments. All figures come from ``domain.results``, the same computation
+as the published PDF and JSON.
+"""
 from __future__ import annotations
 
-from ..errors import refuse
+from flask import abort, current_app, flash, redirect, render_template, url_for
+
+from ..db import db_session
+from ..domain import decisions, publication, results
+from ..domain.aggregation import AggregationError
+from ..domain.timeutil import now_utc, to_jst
+from ..mail import send_mail
+from ..models import DecisionOutcome
+from ..policy import load_staff_call, load_staff_proposal, require_staff
 from . import bp
+from .results_forms import DecisionForm, FinaliseForm, GeneralCommentForm, PublishForm, ScheduleForm
 
 
-@bp.route("/calls/<int:call_id>/results")
-def results(call_id: int):
-    refuse(404, "準備中です。")
+def _figures(call):
+    """(CallResults, normalised view, error message)."""
+    try:
+        computed = results.compute_all(db_session, call)
+    except AggregationError as error:
+        return None, None, error.message
+    return computed, results.normalised(computed.result), None
+
+
+def _page(call, *, finalise_form=None, comment_form=None, schedule_form=None, publish_form=None,
+          publish_error=None, status=200):
+    now = now_utc()
+    computed, view, error = _figures(call)
+    decided = decisions.decisions_of(db_session, call)
+    published = publication.publications(db_session, call)
+    schedule_form = schedule_form or ScheduleForm(
+        formdata=None, scheduled_at=to_jst(call.results_scheduled_at).replace(tzinfo=None)
+        if call.results_scheduled_at else None)
+    # Whether publishing could go ahead (a correction's reason is asked for on the form).
+    blocker = publication.refusal(db_session, call, now, reason="訂正" if published else "")
+    return render_template(
+        "admin/results/index.html", call=call, computed=computed, view=view, error=error,
+        decided=decided, finalised=decisions.finalised(db_session, call), scoring_over=call.scoring_over(now),
+        published=published, blocker=blocker, reason_labels=results.REASON_LABELS,
+        method_labels=results.METHOD_LABELS, formula=results.formula_text(computed.result) if computed else "",
+        finalise_form=finalise_form or FinaliseForm(formdata=None),
+        comment_form=comment_form or GeneralCommentForm(formdata=None, general_comment=call.general_comment),
+        schedule_form=schedule_form, publish_form=publish_form or PublishForm(formdata=None),
+        publish_error=publish_error, now=now,
+    ), status
+
+
+# The agreed endpoint name is ``admin.results`` (the function has another
+# name so it does not hide the ``results`` domain module).
+@bp.route("/calls/<int:call_id>/results", endpoint="results")
+def results_page(call_id: int):
+    call = load_staff_call(call_id)
+    return _page(call)
+
+
+def _released(call, proposal_id: int):
+    proposal = load_staff_proposal(proposal_id, call)
+    if proposal.status not in results.RELEASED_STATUSES:
+        abort(404)
+    return proposal
+
+
+def _decision_page(call, proposal, form=None, status=200):
+    computed, _view, error = _figures(call)
+    decision = decisions.decisions_of(db_session, call).get(proposal.id)
+    row = computed.row(proposal.id) if computed else None
+    if form is None:
+        if decision is not None:
+            form = DecisionForm(formdata=None, obj=decision, outcome=decision.outcome.value)
+        else:
+            default = DecisionOutcome.ADOPTED if row is not None and row.recommended else DecisionOutcome.NOT_ADOPTED
+            form = DecisionForm(formdata=None, outcome=default.value,
+                                review_comment=decisions.prefill_comment(computed.inputs, proposal.id)
+                                if computed else "")
+    sheets = []
+    if computed is not None:
+        for sheet in computed.inputs.sheets:
+            if sheet.proposal_key == proposal.id:
+                sheets.append({"pseudonym": computed.inputs.pseudonym(sheet.reviewer_key), "scores": sheet.scores,
+                               "total": row.reviewer_totals[sheet.reviewer_key],
+                               "dropped": sheet.reviewer_key in (row.dropped_low, row.dropped_high)})
+    return render_template(
+        "admin/results/decision.html", call=call, proposal=proposal, row=row, error=error, form=form,
+        decision=decision, sheets=sheets, criteria=computed.inputs.criteria if computed else (),
+        comments=computed.inputs.comments_for(proposal.id) if computed else [],
+        reason_labels=results.REASON_LABELS, scoring_over=call.scoring_over(now_utc()),
+        published=publication.latest(db_session, call) is not None,
+    ), status
+
+
+@bp.route("/calls/<int:call_id>/results/<int:proposal_id>/decision", methods=["GET", "POST"])
+def results_decision(call_id: int, proposal_id: int):
+    call = load_staff_call(call_id)
+    proposal = _released(call, proposal_id)
+    staff = require_staff()
+    form = DecisionForm()
+    if not form.is_submitted():
+        return _decision_page(call, proposal)
+    if not form.validate():
+        return _decision_page(call, proposal, form, 422)
+    try:
+        decision = decisions.record_decision(
+            db_session, call, proposal, outcome=form.outcome.data, reason=form.reason.data,
+            conditions=form.conditions.data, review_comment=form.review_comment.data, staff=staff, now=now_utc())
+    except decisions.DecisionRefused as refused:
+        target = getattr(form, refused.field, None) if refused.field else None
+        if target is not None:
+            target.errors = [*target.errors, refused.message]
+        else:
+            form.form_errors.append(refused.message)
+        return _decision_page(call, proposal, form, 422)
+    note = "（集計による推薦と異なる決定です。理由を公表します）" if decision.departs else ""
+    flash(f"{proposal.anonymous_code} を「{decision.outcome.label}」としました{note}。"
+          "すべての決定がそろったら「決定を確定する」を押してください。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#decisions")
+
+
+@bp.post("/calls/<int:call_id>/results/finalise")
+def results_finalise(call_id: int):
+    call = load_staff_call(call_id)
+    staff = require_staff()
+    form = FinaliseForm()
+    if not form.validate_on_submit():
+        return _page(call, finalise_form=form, status=422)
+    try:
+        decisions.finalise(db_session, call, staff, now_utc(), form.basis.data)
+    except decisions.DecisionRefused as refused:
+        if refused.field == "basis":
+            form.basis.errors = [*form.basis.errors, refused.message]
+        else:
+            form.form_errors.append(refused.message)
+        return _page(call, finalise_form=form, status=409)
+    flash("決定を確定し、公開の審査記録に記録しました。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#publish")
+
+
+@bp.post("/calls/<int:call_id>/results/comment")
+def results_comment(call_id: int):
+    call = load_staff_call(call_id)
+    form = GeneralCommentForm()
+    if not form.validate_on_submit():
+        return _page(call, comment_form=form, status=422)
+    call.general_comment = form.general_comment.data or ""
+    db_session.flush()
+    later = "（公表済みの結果は変わりません。訂正として公表すると反映されます）" \
+        if publication.latest(db_session, call) else ""
+    flash(f"総評を保存しました{later}。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#general-comment")
+
+
+@bp.post("/calls/<int:call_id>/results/schedule")
+def results_schedule(call_id: int):
+    call = load_staff_call(call_id)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return _page(call, schedule_form=form, status=422)
+    if call.results_published_at is not None:
+        form.form_errors.append("結果はすでに公表しています。")
+        return _page(call, schedule_form=form, status=409)
+    call.results_scheduled_at = form.scheduled_utc()
+    db_session.flush()
+    if call.results_scheduled_at:
+        flash(f"{to_jst(call.results_scheduled_at):%Y年%m月%d日 %H:%M}（日本時間）に公表するよう予約しました。"
+              "その時点で決定が確定していないと公表されません。", "success")
+    else:
+        flash("公表の予約を取り消しました。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#publish")
+
+
+@bp.post("/calls/<int:call_id>/results/publish")
+def results_publish(call_id: int):
+    call = load_staff_call(call_id)
+    staff = require_staff()
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _page(call, publish_form=form, status=422)
+    try:
+        row = publication.publish(db_session, call, staff, now_utc(), reason=form.reason.data or "",
+                                  settings=publication.Settings.for_app(current_app), mailer=send_mail)
+    except publication.PublicationRefused as refused:
+        return _page(call, publish_form=form, publish_error=refused.message, status=409)
+    what = "訂正した結果（第{}版）".format(row.version) if row.version > 1 else "審査結果"
+    flash(f"{what}を公表し、各団体にメールで知らせました。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#publish")

@@ -18,7 +18,14 @@ from wtforms.validators import NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.forms import email_format
-from ..domain.normalize import ascii_digits, is_furigana, normalize_email, normalize_phone, normalize_postal_code
+from ..domain.normalize import (
+    ascii_digits,
+    is_furigana,
+    normalize_email,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_text,
+)
 from ..forms import BaseForm, max_chars
 from ..models import ACTIVITY_FIELDS, GROUP_KIND_LABELS
 
@@ -137,6 +144,33 @@ class JaIntegerField(IntegerField):
             raise StopValidation()
 
 
+MAX_OFFICERS = 50
+MAX_OFFICER_CHARS = 100
+
+
+class LinesField(TextAreaField):
+    """A list of strings typed one per line (empty lines dropped)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            raw = valuelist[0] if isinstance(valuelist[0], str) else ""
+            self.data = [line for line in (normalize_text(part) for part in raw.splitlines()) if line]
+
+    def process_data(self, value):
+        self.data = [str(v) for v in value if v] if isinstance(value, list | tuple) else []
+
+    def _value(self):
+        return "\n".join(self.data or [])
+
+
+def officer_lines(form, field):
+    if len(field.data or []) > MAX_OFFICERS:
+        raise ValidationError(f"役員は{MAX_OFFICERS}人まで入力できます（現在{len(field.data)}人）。")
+    too_long = [name for name in field.data or [] if len(name) > MAX_OFFICER_CHARS]
+    if too_long:
+        raise ValidationError(f"1行に1人の氏名を入力してください（{MAX_OFFICER_CHARS}字を超える行があります）。")
+
+
 class GroupProfileForm(BaseForm):
     name = StringField("団体名", validators=[max_chars(120)])
     name_kana = StringField("団体名（ふりがな）", validators=[max_chars(200), furigana])
@@ -168,3 +202,4 @@ class GroupProfileForm(BaseForm):
     activity_record = TextAreaField("活動実績", validators=[max_chars(2000)])
     website = StringField("ウェブサイト", validators=[max_chars(300), website], render_kw={"inputmode": "url"})
     based_in_city = BooleanField("市内に活動拠点があります")
+    officer_names = LinesField("役員の氏名（1行に1人）", validators=[officer_lines])

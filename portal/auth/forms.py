@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from wtforms import BooleanField, EmailField, PasswordField, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..domain.normalize import normalize_email
@@ -17,14 +17,23 @@ def email_format(form, field):
         raise ValidationError("メールアドレスの形式が正しくありません（例: info@example.jp）。") from None
 
 
-def password_strength(form, field):
-    value = field.data or ""
+def password_problem(value: str | None) -> str | None:
+    """Why a password is refused, or None. One rule set for the registration
+    form, invitations and the ``create-user`` command."""
+    value = value or ""
     if len(value) < PASSWORD_MIN:
-        raise ValidationError(f"パスワードは{PASSWORD_MIN}文字以上にしてください。")
+        return f"パスワードは{PASSWORD_MIN}文字以上にしてください。"
     if len(value) > 128:
-        raise ValidationError("パスワードは128文字以内にしてください。")
+        return "パスワードは128文字以内にしてください。"
     if value.isdigit() or len(set(value)) < 4:
-        raise ValidationError("推測されやすいパスワードです。文字の種類を増やしてください。")
+        return "推測されやすいパスワードです。文字の種類を増やしてください。"
+    return None
+
+
+def password_strength(form, field):
+    problem = password_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class EmailMixin:
@@ -73,6 +82,44 @@ class ResetPasswordForm(BaseForm):
         "新しいパスワード（確認）",
         validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SetPasswordForm(BaseForm):
+    """Accepting an invitation: the same rules as registration."""
+
+    password = PasswordField(
+        "パスワード（10文字以上）",
+        validators=[DataRequired(REQUIRED), password_strength],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        "パスワード（確認）",
+        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class CodeForm(BaseForm):
+    code = StringField(
+        "確認コード",
+        validators=[DataRequired(REQUIRED), Length(max=40, message="確認コードが長すぎます。")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off",
+                   "spellcheck": "false"},
+    )
+
+
+class EnrolForm(BaseForm):
+    code = StringField(
+        "認証アプリに表示された6桁の確認コード",
+        validators=[DataRequired(REQUIRED), Length(max=20, message="6桁の数字を入力してください。")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ConfirmPasswordForm(BaseForm):
+    password = PasswordField(
+        "現在のパスワード", validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
     )
 
 

@@ -14,7 +14,7 @@ from ..extensions import login_manager
 from ..mail import send_mail
 from ..models import Group, OutboxMessage, Role, User, utcnow
 from ..security import is_safe_local_path, safe_next
-from . import bp
+from . import bp, second_factor
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from .sessions import (
     clear_failures,
@@ -30,6 +30,10 @@ from .tokens import make_confirm_token, make_reset_token, read_confirm_token, re
 
 
 def home_for(user: User) -> str:
+    if user.role == Role.STAFF:
+        return url_for("admin.index")
+    if user.role == Role.REVIEWER:
+        return url_for("review.index")
     return url_for("applicant.dashboard")
 
 
@@ -144,6 +148,14 @@ def login():
         user = db_session.scalar(select(User).where(User.email == email))
         if verify_password(user, form.password.data) and user.is_active_account:
             clear_failures(email)
+            if second_factor.required_for(user):
+                # No login session yet: only a short-lived note that the
+                # password step passed (see second_factor.py).
+                second_factor.begin(user, next_path)
+                if second_factor.is_enrolled(user):
+                    return redirect(url_for("auth.second_factor_code"))
+                return redirect(url_for("auth.enrol"))
+            second_factor.clear()
             start_login(user)
             return redirect(safe_next(next_path, home_for(user)))
         record_failure(email)

@@ -69,10 +69,10 @@ PUBLIC_PAYLOAD_KEYS: Mapping[str, frozenset[str]] = {
     RELEASED_TO_REVIEWERS: frozenset({"proposal_codes"}),
     REVIEWER_ASSIGNED: frozenset({"reviewer", "proposal_codes"}),
     REVIEWER_RECUSED: frozenset({"reviewer", "proposal_code", "ground"}),
-    SCORE_SEALED: frozenset({"reviewer", "proposal_code", "commitment"}),
+    SCORE_SEALED: frozenset({"reviewer", "proposal_code", "stage", "commitment"}),
     SCORING_CLOSED: frozenset({"sealed_count"}),
     SCORES_REVEALED: frozenset({"revealed_count"}),
-    SCORE_REOPENED: frozenset({"reviewer", "proposal_code", "supersedes_seq", "reason"}),
+    SCORE_REOPENED: frozenset({"reviewer", "proposal_code", "stage", "supersedes_seq", "reason"}),
     DECISION_RECORDED: frozenset({"outcomes", "basis"}),
     RESULTS_PUBLISHED: frozenset({"url", "document_sha256"}),
     CORRECTION: frozenset({"corrects_seq", "reason", "correction"}),
@@ -84,6 +84,10 @@ NESTED_KEYS = frozenset(
      "veto", "tie_break", "proposal_code", "result", "reason", "field", "value"}
 )
 RECUSAL_GROUNDS = frozenset({"conflict_of_interest", "unavailable", "other"})
+# A reviewer seals once per proposal and stage (一次審査, 二次審査, 見直し);
+# a seal without "stage" is a first-stage (document) seal.
+SCORE_STAGES = frozenset({"document", "presentation", "document_revised"})
+DEFAULT_STAGE = "document"
 # Free text is the one place a contact could slip in; refuse what looks like one.
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _DASH = "[-\u2010-\u2015\u2212\u30fc()\\s]"  # hyphens, minus, 長音, brackets, space
@@ -202,6 +206,8 @@ class Entry:
 
 def _refuse_personal_looking(value: Any, path: str) -> None:
     if isinstance(value, str):
+        if HEX64.match(value):
+            return  # a SHA-256 digest (commitment, document hash): its digits can look like 070-xxxx-xxxx
         text = unicodedata.normalize("NFKC", value)
         if _EMAIL.search(text) or _PHONE.search(text):
             raise PayloadRefused(f"{path}: looks like an e-mail address or phone number")
@@ -227,6 +233,8 @@ def check_public_payload(kind: str, payload: Any) -> None:
         raise PayloadRefused(f"{kind}: keys not allowed in the public log: {extra}")
     if kind == REVIEWER_RECUSED and payload.get("ground") not in RECUSAL_GROUNDS | {None}:
         raise PayloadRefused(f"{kind}: ground must be one of {sorted(RECUSAL_GROUNDS)}")
+    if kind in (SCORE_SEALED, SCORE_REOPENED) and "stage" in payload and payload["stage"] not in SCORE_STAGES:
+        raise PayloadRefused(f"{kind}: stage must be one of {sorted(SCORE_STAGES)}")
     for key, item in payload.items():
         _refuse_personal_looking(item, f"{kind}.{key}")
     try:
@@ -364,16 +372,24 @@ class Reveal:
         return {"seq": self.seq, "scores": self.scores, "salt": self.salt.hex()}
 
 
+def seal_key(payload: Mapping) -> tuple:
+    """Whose seal this is: (reviewer, proposal_code, stage); a payload
+    without "stage" is a first-stage seal ("document")."""
+    stage = payload.get("stage")
+    return (payload.get("reviewer"), payload.get("proposal_code"), DEFAULT_STAGE if stage is None else stage)
+
+
 def check_reveals(entries: Sequence[Entry], reveals: Sequence[Mapping]) -> tuple[list[Problem], int, int]:
     """Each reveal matches its seal; once scores_revealed is logged, every
     seal not superseded by a later score_reopened has been revealed; a
-    second seal of the same (reviewer, proposal) needs a reopen in between."""
+    second seal of the same (reviewer, proposal, stage) needs a reopen in
+    between. Two stages give two live seals side by side."""
     problems: list[Problem] = []
     seals = {e.seq: e for e in entries if e.kind == SCORE_SEALED}
     live: dict[tuple, int] = {}
     superseded: set[int] = set()
     for entry in entries:
-        key = (entry.payload.get("reviewer"), entry.payload.get("proposal_code"))
+        key = seal_key(entry.payload)
         if entry.kind == SCORE_SEALED:
             if key in live:
                 problems.append(Problem(entry.seq, "resealed_without_reopen",

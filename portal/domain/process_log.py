@@ -22,6 +22,24 @@ from ..models import Call, LogEntry
 from . import chain
 from .timeutil import now_utc
 
+# The kinds of entries, as the public pages and PDFs name them.
+KIND_LABELS = {
+    chain.CALL_PUBLISHED: "募集の開始",
+    chain.CRITERIA_CHANGED: "審査基準・ルールの変更",
+    chain.PROPOSAL_RECEIVED: "提案の受付",
+    chain.INTAKE_DECIDED: "受付・形式審査の結果",
+    chain.RELEASED_TO_REVIEWERS: "審査委員への提供",
+    chain.REVIEWER_ASSIGNED: "審査委員の割当",
+    chain.REVIEWER_RECUSED: "審査委員の除斥・回避",
+    chain.SCORE_SEALED: "採点の封印",
+    chain.SCORING_CLOSED: "採点の締切",
+    chain.SCORES_REVEALED: "採点の公開",
+    chain.SCORE_REOPENED: "採点の再開",
+    chain.DECISION_RECORDED: "決定の記録",
+    chain.RESULTS_PUBLISHED: "結果の公表",
+    chain.CORRECTION: "訂正",
+}
+
 
 def _entry(row: LogEntry) -> chain.Entry:
     return chain.Entry(row.seq, row.kind, row.at, row.payload, row.prev_hash, row.hash)

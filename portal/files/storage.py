@@ -123,3 +123,24 @@ def _after_transaction_end(session: Session, transaction) -> None:
         return  # a savepoint: the outer transaction decides
     session.info.pop(_TO_DELETE, None)
     _unlink(session.info.pop(_WRITTEN, []))
+
+
+def write_generated(session: Session, upload_dir, data: bytes) -> str:
+    """Write bytes under a new generated name, with no StoredFile row (e.g. a
+    reviewer's copy, which belongs to no group); removed again if the
+    transaction rolls back. Returns the storage name."""
+    storage_name = uuid.uuid4().hex
+    path = path_of(upload_dir, storage_name)
+    temporary = path.with_name(f".{storage_name}.part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    session.info.setdefault(_WRITTEN, []).append(path)
+    return storage_name

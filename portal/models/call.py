@@ -79,6 +79,8 @@ class Call(Base):
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+    # Changes made after publication, oldest first (the public call page lists them).
+    recorded_changes: Mapped[list["CallChange"]] = relationship(order_by="CallChange.id", viewonly=True)
 
     def is_open(self, now: datetime) -> bool:
         return self.published_at is not None and self.opens_at <= now < self.closes_at

@@ -1,15 +1,322 @@
-"""Placeholder: replaced by the public results and process log pages."""
+"""Published results and the process log, for anyone, at stable URLs.
+
+Every results view (page, JSON, CSV) is drawn from one stored document,
+the results document written at publication (``domain.publication``), so the
+page cannot show a figure the JSON does not. PDFs are the files stored at
+publication, never rendered again here. The URLs are documented in
+docs/transparency.md; keep the two in step.
+
+    /calls/<slug>/results            page      (.json .csv .pdf twins)
+    /calls/<slug>/results/v<n>       an earlier version after a correction
+    /calls/<slug>/log                the process log (.json .pdf twins)
+    /transparency/public-key.pem     the key that signs the log head
+    /transparency/verify_log.py      the citizen's verifier
+"""
 from __future__ import annotations
 
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask import Response, abort, current_app, render_template, request, send_file
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..db import db_session
+from ..domain import chain, publication, signing
+from ..domain.process_log import KIND_LABELS
+from ..domain.timeutil import format_jst
 from ..errors import refuse
+from ..models import Call, Publication
 from . import bp
+
+# Versioned documents never change; the latest ones change only by a logged
+# correction, so a short shared cache is safe and an ETag makes re-checks cheap.
+IMMUTABLE = "public, max-age=31536000, immutable"
+LATEST = "public, max-age=300"
+LOG = "public, max-age=60"
+VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_log.py"
+SLUG_MAX = 40  # calls.slug is VARCHAR(40)
+
+ADOPTED_OUTCOMES = ("adopted", "conditional")
+
+
+PAYLOAD_LABELS = {
+    "call_ref": "募集番号", "title": "名称", "fiscal_year": "年度", "opens_at": "受付開始（UTC）",
+    "closes_at": "締切（UTC）", "budget_cap_yen": "1件あたりの上限額（円）", "criteria": "審査基準",
+    "rules": "ルール", "document_sha256": "文書のSHA-256", "reason": "理由", "proposal_code": "提案コード",
+    "proposal_codes": "提案コード", "outcome": "結果", "reviewer": "審査委員", "ground": "事由",
+    "commitment": "封印値（コミットメント）", "sealed_count": "封印された採点の数",
+    "revealed_count": "公開された採点の数", "supersedes_seq": "置き換える封印の記録番号",
+    "outcomes": "決定", "basis": "根拠", "url": "公表先", "corrects_seq": "訂正する記録の番号",
+    "correction": "訂正の内容", "stage": "審査段階",
+}
+
+
+# -- loading -------------------------------------------------------------------
+
+def load_public_call(slug: str) -> Call:
+    """A published call by slug; anything else (unknown, unpublished, a slug
+    no call could have) is a 404, never a database error."""
+    if not slug or len(slug) > SLUG_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in slug):
+        abort(404)
+    call = db_session.scalar(select(Call).where(Call.slug == slug, Call.published_at.is_not(None)))
+    if call is None:
+        abort(404)
+    return call
+
+
+def _not_yet(call: Call):
+    due = call.results_scheduled_at or call.results_at
+    when = f"公表予定は{format_jst(due)}（日本時間）です。" if due else ""
+    refuse(404, f"「{call.title}」の審査結果はまだ公表されていません。{when}")
+
+
+def _latest(call: Call) -> Publication:
+    """The latest published version (its ``results`` is what
+    ``publication.results_document`` returns); 404 before publication."""
+    row = publication.latest(db_session, call)
+    if row is None:
+        _not_yet(call)
+    return row
+
+
+def _version(call: Call, version: int) -> Publication:
+    """Version ``version``; only once results are public."""
+    row = publication.publication_of(db_session, call, version) if version >= 1 else None
+    if row is None:
+        _latest(call)  # before publication, say when the results are due
+        refuse(404, f"第{version}版の審査結果はありません。")
+    return row
+
+
+def _versions(call: Call) -> list[tuple[int, object]]:
+    return list(db_session.execute(
+        select(Publication.version, Publication.published_at)
+        .where(Publication.call_id == call.id).order_by(Publication.version)
+    ).tuples())
+
+
+# -- responses -----------------------------------------------------------------
+
+def _json_bytes(document: dict) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _document_response(data: bytes, mimetype: str, filename: str, cache: str, *,
+                       attachment: bool = False) -> Response:
+    response = Response(data, mimetype=mimetype)
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: other sites may read it
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _stored_pdf(name: str | None, filename: str, cache: str, missing: str) -> Response:
+    if not name:
+        refuse(404, missing)
+    try:
+        path = publication.stored_pdf_path(current_app.config["UPLOAD_DIR"], name)
+    except ValueError:
+        path = None
+    if path is None or not path.is_file():
+        current_app.logger.error("stored PDF %s is missing", name)
+        refuse(404, missing)
+    response = send_file(path, mimetype="application/pdf", download_name=filename, conditional=True, etag=True)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _page(template: str, **context) -> Response:
+    response = Response(render_template(template, **context), mimetype="text/html")
+    response.vary.add("Cookie")
+    if not current_user.is_authenticated:
+        # Signed-in visitors see their own menu: those pages stay out of caches.
+        response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# -- results ---------------------------------------------------------------------
+
+def _results_view(call: Call, document: dict, row: Publication, *, latest: bool) -> Response:
+    proposals = document.get("proposals") or []
+    adopted = [p for p in proposals if (p.get("decision") or {}).get("outcome") in ADOPTED_OUTCOMES]
+    others = [p for p in proposals if p not in adopted]
+    return _page(
+        "public/results.html", call=call, doc=document, publication=row, latest=latest,
+        adopted=adopted, others=others, criteria=document.get("criteria") or [],
+        ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
+        versions=_versions(call), fingerprint=_fingerprint(document.get("public_key_pem")),
+    )
 
 
 @bp.get("/calls/<slug>/results")
 def results(slug: str):
-    refuse(404, "準備中です。")
+    call = load_public_call(slug)
+    row = _latest(call)
+    return _results_view(call, row.results, row, latest=True)
+
+
+@bp.get("/calls/<slug>/results.json")
+def results_json(slug: str):
+    call = load_public_call(slug)
+    document = _latest(call).results
+    return _document_response(_json_bytes(document), "application/json", _filename(call, document, "json"), LATEST)
+
+
+@bp.get("/calls/<slug>/results.csv")
+def results_csv(slug: str):
+    call = load_public_call(slug)
+    document = _latest(call).results
+    return _document_response(publication.csv_bytes(document), "text/csv", _filename(call, document, "csv"),
+                              LATEST, attachment=True)
+
+
+@bp.get("/calls/<slug>/results.pdf")
+def results_pdf(slug: str):
+    call = load_public_call(slug)
+    row = _latest(call)
+    return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), LATEST,
+                       "審査結果のPDFはまだ用意されていません。")
+
+
+@bp.get("/calls/<slug>/results/v<int:version>")
+def results_version(slug: str, version: int):
+    call = load_public_call(slug)
+    row = _version(call, version)
+    return _results_view(call, row.results, row, latest=_latest(call).version == version)
+
+
+@bp.get("/calls/<slug>/results/v<int:version>.json")
+def results_version_json(slug: str, version: int):
+    call = load_public_call(slug)
+    row = _version(call, version)
+    return _document_response(_json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
+                              IMMUTABLE)
+
+
+@bp.get("/calls/<slug>/results/v<int:version>.csv")
+def results_version_csv(slug: str, version: int):
+    call = load_public_call(slug)
+    row = _version(call, version)
+    return _document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
+                              IMMUTABLE, attachment=True)
+
+
+@bp.get("/calls/<slug>/results/v<int:version>.pdf")
+def results_version_pdf(slug: str, version: int):
+    call = load_public_call(slug)
+    row = _version(call, version)
+    return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), IMMUTABLE,
+                       f"第{version}版の審査結果のPDFはありません。")
+
+
+def _filename(call: Call, document: dict, extension: str) -> str:
+    return f"{_ascii(call.slug)}-results-v{document.get('version', 0)}.{extension}"
+
+
+def _ascii(slug: str) -> str:
+    """The slug as a header-safe file name part."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", slug) or "call"
+
+
+# -- the process log -----------------------------------------------------------------
+
+def _log_document(call: Call) -> dict | None:
+    return publication.log_document(db_session, call, base_url=publication.Settings.current().base_url)
 
 
 @bp.get("/calls/<slug>/log")
 def process_log(slug: str):
-    refuse(404, "準備中です。")
+    call = load_public_call(slug)
+    document = _log_document(call)
+    row = publication.latest(db_session, call)
+    return _page(
+        "public/log.html", call=call, doc=document, results_public=row is not None,
+        log_pdf=bool(row and row.log_pdf_name),
+        fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
+        kind_labels=KIND_LABELS, payload_labels=PAYLOAD_LABELS,
+    )
+
+
+@bp.get("/calls/<slug>/log.json")
+def process_log_json(slug: str):
+    call = load_public_call(slug)
+    document = _log_document(call)
+    if document is None:
+        refuse(404, "この募集の審査プロセスの記録はまだありません。")
+    return _document_response(_json_bytes(document), "application/json", f"{_ascii(call.slug)}-log.json", LOG)
+
+
+@bp.get("/calls/<slug>/log.pdf")
+def process_log_pdf(slug: str):
+    call = load_public_call(slug)
+    row = _latest(call)
+    return _stored_pdf(row.log_pdf_name, f"{_ascii(call.slug)}-log-v{row.version}.pdf", LATEST,
+                       "審査プロセスの記録のPDFは結果の公表時に作成されます。")
+
+
+# -- the key and the verifier ------------------------------------------------------------
+
+@bp.get("/transparency/public-key.pem")
+def public_key():
+    pem = signing.public_key_pem()
+    return _document_response(pem.encode("ascii"), "application/x-pem-file", "public-key.pem", "public, max-age=3600")
+
+
+@bp.get("/transparency/verify_log.py")
+def verify_script():
+    return _document_response(VERIFY_SCRIPT.read_bytes(), "text/x-python", "verify_log.py", "public, max-age=3600")
+
+
+def _fingerprint(pem) -> str | None:
+    if not isinstance(pem, str):
+        return None
+    try:
+        return chain.key_fingerprint(pem)
+    except (ValueError, TypeError):
+        return None
+
+
+# -- template helpers --------------------------------------------------------------------
+
+@bp.app_template_filter("percent")
+def percent(share) -> str:
+    """'0.7733' -> '77.33': the share of the maximum as the same digits, in %."""
+    try:
+        return format(Decimal(str(share)).scaleb(2), "f")
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+
+
+@bp.app_template_filter("utc_text_jst")
+def utc_text_jst(value) -> str:
+    """A stored UTC text (2026-04-01T00:00:00.000000Z) shown in Tokyo time."""
+    if not isinstance(value, str):
+        return format_jst(value) if value is not None else ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return format_jst(parsed)
+
+
+@bp.app_template_filter("log_value")
+def log_value(value) -> str:
+    """A payload value as text: scalars as they are, lists of scalars joined,
+    anything nested as its canonical JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return str(value)
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return "、".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))

@@ -28,7 +28,16 @@ def index():
 
 @bp.get("/calls")
 def calls():
-    return render_template("public/calls.html", calls=published_calls(), now=now_utc())
+    """Every published call, newest fiscal year first, each with its results
+    (once published) and its process log."""
+    from itertools import groupby
+
+    from ..models import Publication
+
+    all_calls = published_calls()
+    with_results = set(db_session.scalars(select(Publication.call_id).distinct()))
+    years = [(year, list(items)) for year, items in groupby(all_calls, key=lambda c: c.fiscal_year)]
+    return render_template("public/calls.html", years=years, with_results=with_results, now=now_utc())
 
 
 @bp.get("/calls/<slug>")

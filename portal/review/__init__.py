@@ -14,4 +14,4 @@ def require_reviewer_login():
     require_reviewer()
 
 
-from . import home  # noqa: E402,F401
+from . import assignments, home, sheets  # noqa: E402,F401

@@ -1,0 +1,161 @@
+"""審査委員への公開: freezing the anonymised copy of accepted proposals.
+
+release_for_review() refuses, with every unresolved point listed, while a
+finding is undecided, an unreadable attachment is neither checked by eye
+nor left out, or a text changed since it was scanned. Otherwise it writes
+the ReviewCopy, makes the reviewers' copies of the included attachments
+under generated names, moves the proposals to REVIEW, logs
+``released_to_reviewers`` and assigns them to the panel.
+
+Reviewer copies of attachments:
+- a PDF with redactions: its redacted text, rendered as a new PDF;
+- a PDF without: the group's PDF rebuilt with no metadata, outline, form,
+  annotation, page label or structure tree (text the scan never read);
+- an image: re-encoded from its pixels.
+"""
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Iterable
+from datetime import datetime
+
+import pikepdf
+from sqlalchemy.orm import Session
+
+from ..files import storage
+from ..files.sanitize import clean_image, clean_pdf
+from ..models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
+from ..pdf import render_pdf
+from . import panel, process_log
+from .anonymise import StaleFindingError, apply_redactions
+from .chain import RELEASED_TO_REVIEWERS, canonical_json, sha256_hex
+from .review_copy import (
+    FILE,
+    PDF,
+    attachment_label,
+    build_content,
+    findings_of,
+    redacted_by_location,
+    release_problems,
+    review_attachments,
+)
+from .workflow import WorkflowError, record_status
+
+
+class ReleaseRefused(WorkflowError):
+    """Nothing was released; ``problems`` maps each proposal code to its reasons."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        lines = [f"{code}：{reason}" for code, reasons in problems.items() for reason in reasons]
+        super().__init__("審査委員に公開できません。次の点を解決してください。\n" + "\n".join(lines))
+        self.problems = problems
+
+
+def release_for_review(session: Session, proposals: Iterable[Proposal], staff: User | None, now: datetime, *,
+                       upload_dir=None) -> list[ReviewCopy]:
+    """Release all of ``proposals`` or none of them. ``upload_dir`` is needed
+    when a proposal has an attachment to copy."""
+    proposals = sorted(set(proposals), key=lambda p: (p.call_id, p.anonymous_code or ""))
+    if not proposals:
+        raise ReleaseRefused({"—": ["公開する提案を選んでください。"]})
+    problems = {p.anonymous_code or p.receipt_number or str(p.id): release_problems(session, p) for p in proposals}
+    problems = {code: reasons for code, reasons in problems.items() if reasons}
+    if problems:
+        raise ReleaseRefused(problems)
+
+    previews = {}
+    for proposal in proposals:
+        try:
+            previews[proposal.id] = build_content(session, proposal)
+        except StaleFindingError:
+            raise ReleaseRefused({proposal.anonymous_code: ["スキャンの後に内容が変わっています。再スキャンしてください。"]}) from None
+        if previews[proposal.id].content["attachments"] and upload_dir is None:
+            raise ValueError("upload_dir is needed to copy attachments for reviewers")
+
+    copies = []
+    for proposal in proposals:
+        content = previews[proposal.id].content
+        _copy_attachments(session, proposal, upload_dir, {a["id"]: a["label"] for a in content["attachments"]})
+        copy = ReviewCopy(proposal_id=proposal.id, call_id=proposal.call_id, code=proposal.anonymous_code,
+                          content=content, content_sha256=sha256_hex(canonical_json(content)), released_at=now,
+                          released_by_id=staff.id if staff else None)
+        session.add(copy)
+        record_status(session, proposal, ProposalStatus.REVIEW, staff, now)
+        proposal.released_at = now
+        copies.append(copy)
+    session.flush()
+
+    by_call: dict[int, list[Proposal]] = {}
+    for proposal in proposals:
+        by_call.setdefault(proposal.call_id, []).append(proposal)
+    for group in by_call.values():
+        call = group[0].call
+        process_log.append(session, call, RELEASED_TO_REVIEWERS,
+                           {"proposal_codes": sorted(p.anonymous_code for p in group)}, now)
+        panel.assign_released(session, call, group, now)
+    return copies
+
+
+# --- attachments -----------------------------------------------------------------
+
+def _copy_attachments(session: Session, proposal: Proposal, upload_dir, labels: dict[int, str]) -> None:
+    redactions = redacted_by_location(findings_of(session, proposal))
+    for attachment in review_attachments(session, proposal):
+        if attachment.excluded:
+            continue
+        source = session.get(StoredFile, attachment.source_file_id)
+        path = storage.read_path(upload_dir, source)
+        if path is None:
+            raise ReleaseRefused({proposal.anonymous_code: [
+                f"{attachment_label(attachment)}のファイルが見つかりません。システム管理者に連絡してください。"]})
+        data, content_type = reviewer_copy(attachment, path.read_bytes(),
+                                           redactions.get(f"{FILE}{attachment.id}", []), labels[attachment.id])
+        attachment.storage_name = storage.write_generated(session, upload_dir, data)
+        attachment.content_type = content_type
+
+
+def reviewer_copy(attachment: ReviewAttachment, data: bytes, redactions, label: str) -> tuple[bytes, str]:
+    if attachment.content_type == PDF:
+        if redactions:
+            text = apply_redactions(attachment.extracted_text, redactions)
+            return redacted_text_pdf(label, text), PDF
+        return bare_pdf(data), PDF
+    return clean_image(data, attachment.content_type), attachment.content_type
+
+
+def redacted_text_pdf(label: str, text: str) -> bytes:
+    document = (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>'
+        f"<h1>{html.escape(label)}</h1>"
+        '<p class="small">この資料は、団体を特定できる記述を伏せるために本文の文字だけを写したものです'
+        "（図や写真、レイアウトは含みません）。</p>"
+        f'<div class="prose">{html.escape(text)}</div></body></html>'
+    )
+    return clean_pdf(render_pdf(document))
+
+
+# Document-level entries that can carry text the scan never read (outline
+# titles, form values, named destinations, structure-tree alt text, ...).
+_CATALOG_KEYS = ("/Outlines", "/AcroForm", "/PageLabels", "/Names", "/StructTreeRoot", "/Threads", "/Dests",
+                 "/URI", "/SpiderInfo", "/Collection", "/Perms", "/Legal", "/Lang", "/MarkInfo", "/Metadata")
+_PAGE_KEYS = ("/Annots", "/B", "/Thumb", "/PieceInfo", "/StructParents", "/AA", "/Metadata")
+
+
+def bare_pdf(data: bytes) -> bytes:
+    """The group's PDF with its pages only: clean_pdf() (no DocInfo, XMP,
+    scripts, embedded files, photo EXIF) and then everything around the
+    pages removed as well."""
+    cleaned = clean_pdf(data)
+    with pikepdf.open(io.BytesIO(cleaned)) as pdf:
+        root = pdf.Root
+        for key in _CATALOG_KEYS:
+            if key in root:
+                del root[key]
+        for page in pdf.pages:
+            for key in _PAGE_KEYS:
+                if key in page.obj:
+                    del page.obj[key]
+        out = io.BytesIO()
+        pdf.save(out, fix_metadata_version=False, deterministic_id=True)
+    return out.getvalue()

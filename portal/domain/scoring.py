@@ -1,0 +1,518 @@
+"""採点 (scoring): a panel member's score sheets, one per proposal and stage.
+
+The verbs here change data, append to the public process log and only
+``flush``; the request boundary commits. They check every rule themselves
+and raise :class:`ScoringRefused` with a Japanese message, so a bad request
+is answered with a clear refusal; the database triggers of migration 0002
+enforce the same rules underneath (a bug cannot write an impossible row).
+
+Stages (``Stage``):
+- ``document``: 一次審査（書類）, in ``scoring_opens_at .. scoring_closes_at``;
+- ``presentation``: 二次審査（公開プレゼンテーション）, when the call has one,
+  in ``presentation_opens_at .. presentation_closes_at``;
+- ``document_revised``: the submitted first-stage scores, copied so the
+  reviewer may revise them after the presentation (when the call allows);
+  the original ``document`` sheet stays as it was, so both are kept.
+
+Submitting seals the sheet: a salted commitment over
+``{str(Criterion.position): score}`` goes into the log (``score_sealed``,
+with the stage) and the salt stays private until publication.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import (
+    Assignment,
+    AssignmentStatus,
+    Call,
+    Conflict,
+    ConflictSource,
+    ConflictStatus,
+    PanelMember,
+    Proposal,
+    ReviewScore,
+    ReviewSheet,
+    ScoreReopen,
+    SheetStatus,
+    Stage,
+    User,
+)
+from . import chain, process_log
+from .timeutil import format_jst
+
+# Soft limits: a draft keeps longer text (and says so); submission insists.
+REASON_MAX = 400
+COMMENT_MAX = 1000
+NOTE_MAX = 1000
+# Hard limit: nothing longer is stored at all.
+TEXT_HARD_MAX = 10_000
+REOPEN_REASON_MAX = 500
+CONFLICT_NOTE_MAX = 1000
+
+
+class ScoringRefused(Exception):
+    """A refused scoring action. ``status`` is the HTTP answer that fits
+    (400 bad input, 403 not allowed now, 404 no such thing, 409 changed
+    meanwhile); ``message`` is shown to the user as is."""
+
+    def __init__(self, message: str, status: int = 403):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that keeps a sheet from being submitted; ``key`` names the
+    form field (``score-<criterion id>``, ``reason-<criterion id>``,
+    ``comment_for_group``, ``panel_note``)."""
+
+    key: str
+    label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    score: int | None
+    reason: str = ""
+
+
+@dataclass
+class SheetInput:
+    """What a reviewer typed: per criterion id a score (or none yet) and a reason."""
+
+    scores: dict[int, ScoreInput] = field(default_factory=dict)
+    comment_for_group: str = ""
+    panel_note: str = ""
+
+
+# -- the call's stages -----------------------------------------------------------
+
+def stages_of(call: Call) -> list[Stage]:
+    stages = [Stage.DOCUMENT]
+    if call.has_presentation:
+        stages.append(Stage.PRESENTATION)
+        if call.allow_revision_after_presentation:
+            stages.append(Stage.DOCUMENT_REVISED)
+    return stages
+
+
+def parse_stage(call: Call, value: str) -> Stage:
+    """The stage named in a URL; 404 when the call has no such stage."""
+    try:
+        stage = Stage(value)
+    except ValueError:
+        raise ScoringRefused("この審査段階はありません。", 404) from None
+    if stage not in stages_of(call):
+        if stage == Stage.DOCUMENT_REVISED and call.has_presentation:
+            raise ScoringRefused("この募集では、プレゼンテーション後に一次審査の点数を見直すことはできません。", 404)
+        raise ScoringRefused("この募集には二次審査（公開プレゼンテーション）がありません。", 404)
+    return stage
+
+
+def window_text(call: Call, stage: Stage) -> str:
+    opens, closes = call.scoring_window(stage.value)
+    if opens is None or closes is None:
+        return "採点期間は未定です"
+    return f"{format_jst(opens)} ～ {format_jst(closes)}"
+
+
+def scoring_open(call: Call, stage: Stage, now: datetime) -> bool:
+    """Inside the stage's window and not yet closed by the secretariat
+    (採点の締切, which may come before the window ends)."""
+    closed = call.scoring_closed_at is not None and now >= call.scoring_closed_at
+    return call.is_scoring_open(stage.value, now) and not closed
+
+
+def window_refusal(call: Call, stage: Stage, now: datetime) -> str | None:
+    if call.scoring_closed_at is not None and now >= call.scoring_closed_at:
+        return f"採点は締め切られています（{format_jst(call.scoring_closed_at)}）。"
+    if call.is_scoring_open(stage.value, now):
+        return None
+    opens, closes = call.scoring_window(stage.value)
+    if opens is None or closes is None:
+        return f"{stage.label}の採点期間はまだ決まっていません。"
+    if now < opens:
+        return f"{stage.label}の採点期間はまだ始まっていません（採点期間：{window_text(call, stage)}）。"
+    return f"{stage.label}の採点期間は終了しました（採点期間：{window_text(call, stage)}）。"
+
+
+# -- loading -------------------------------------------------------------------------
+
+def call_of(session: Session, assignment: Assignment) -> Call:
+    return session.get(Call, assignment.panel_member.call_id)
+
+
+def code_of(session: Session, assignment: Assignment) -> str:
+    return session.get(Proposal, assignment.proposal_id).anonymous_code
+
+
+def sheet_for(session: Session, assignment: Assignment, stage: Stage) -> ReviewSheet | None:
+    return session.scalars(
+        select(ReviewSheet).where(ReviewSheet.assignment_id == assignment.id, ReviewSheet.stage == stage)
+    ).first()
+
+
+def sheets_by_stage(session: Session, assignment_ids: list[int]) -> dict[tuple[int, Stage], ReviewSheet]:
+    """Every sheet of these assignments in one query, by (assignment id, stage)."""
+    if not assignment_ids:
+        return {}
+    rows = session.scalars(select(ReviewSheet).where(ReviewSheet.assignment_id.in_(assignment_ids)))
+    return {(s.assignment_id, s.stage): s for s in rows}
+
+
+def values_of(sheet: ReviewSheet) -> SheetInput:
+    return SheetInput(
+        scores={s.criterion_id: ScoreInput(s.score, s.reason) for s in sheet.scores},
+        comment_for_group=sheet.comment_for_group,
+        panel_note=sheet.panel_note,
+    )
+
+
+def initial_values(session: Session, assignment: Assignment, stage: Stage) -> SheetInput:
+    """What the form starts with: the sheet as saved; for a revision not yet
+    started, the submitted first-stage sheet it will copy."""
+    sheet = sheet_for(session, assignment, stage)
+    if sheet is not None:
+        return values_of(sheet)
+    if stage == Stage.DOCUMENT_REVISED:
+        original = sheet_for(session, assignment, Stage.DOCUMENT)
+        if original is not None and original.status == SheetStatus.SUBMITTED:
+            return values_of(original)
+    return SheetInput()
+
+
+# -- checks --------------------------------------------------------------------------
+
+def check_can_score(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> Call:
+    """Refuse unless this assignment may be scored in this stage now."""
+    call = call_of(session, assignment)
+    if stage not in stages_of(call):
+        parse_stage(call, stage.value)  # raises with the fitting message
+    if assignment.status == AssignmentStatus.RECUSED:
+        raise ScoringRefused("利害関係により、この提案の審査から外れています。", 403)
+    if assignment.status != AssignmentStatus.CLEARED:
+        raise ScoringRefused("採点の前に、この提案と利害関係がないことを確認してください。", 403)
+    refusal = window_refusal(call, stage, now)
+    if refusal:
+        raise ScoringRefused(refusal, 403)
+    if stage == Stage.DOCUMENT_REVISED:
+        original = sheet_for(session, assignment, Stage.DOCUMENT)
+        if original is None or original.status != SheetStatus.SUBMITTED:
+            raise ScoringRefused("一次審査の採点を提出していないため、見直しはできません。", 403)
+    return call
+
+
+def check_input(call: Call, data: SheetInput) -> None:
+    """Refuse input no form of ours can send: criteria of another call,
+    scores outside a criterion's scale."""
+    criteria = {c.id: c for c in call.criteria}
+    for criterion_id, item in data.scores.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise ScoringRefused("この募集の審査基準ではない項目が送信されました。画面を再読み込みしてから入力してください。", 400)
+        if item.score is not None and not (criterion.scale_min <= item.score <= criterion.scale_max):
+            raise ScoringRefused(
+                f"「{criterion.name}」の点数は{criterion.scale_min}～{criterion.scale_max}点の中から選んでください。", 400)
+
+
+def hard_length_problems(call: Call, data: SheetInput) -> list[Problem]:
+    """Text beyond what can be stored at all: the form is shown again with
+    everything typed, so nothing is lost."""
+    message = f"長すぎるため保存できません（{TEXT_HARD_MAX}字まで）。短くしてから保存してください。"
+    problems = [Problem(f"reason-{c.id}", f"{c.name}の理由", message)
+                for c in call.criteria if len(data.scores.get(c.id, ScoreInput(None)).reason) > TEXT_HARD_MAX]
+    if len(data.comment_for_group) > TEXT_HARD_MAX:
+        problems.append(Problem("comment_for_group", "講評の候補", message))
+    if len(data.panel_note) > TEXT_HARD_MAX:
+        problems.append(Problem("panel_note", "委員会へのメモ", message))
+    return problems
+
+
+def unsaved_reasons(data: SheetInput) -> list[int]:
+    """Criteria with a reason but no score: a score row needs a score, so
+    the reason cannot be stored yet (the form keeps it and says so)."""
+    return [cid for cid, item in data.scores.items() if item.score is None and item.reason]
+
+
+def length_problems(call: Call, data: SheetInput) -> list[Problem]:
+    names = {c.id: c.name for c in call.criteria}
+    problems = []
+    for criterion in call.criteria:
+        item = data.scores.get(criterion.id)
+        if item is not None and len(item.reason) > REASON_MAX:
+            problems.append(Problem(f"reason-{criterion.id}", f"{names[criterion.id]}の理由",
+                                    f"{REASON_MAX}字以内にしてください（現在{len(item.reason)}字）。"))
+    if len(data.comment_for_group) > COMMENT_MAX:
+        problems.append(Problem("comment_for_group", "講評の候補",
+                                f"{COMMENT_MAX}字以内にしてください（現在{len(data.comment_for_group)}字）。"))
+    if len(data.panel_note) > NOTE_MAX:
+        problems.append(Problem("panel_note", "委員会へのメモ",
+                                f"{NOTE_MAX}字以内にしてください（現在{len(data.panel_note)}字）。"))
+    return problems
+
+
+def submission_problems(call: Call, data: SheetInput) -> list[Problem]:
+    """Every criterion scored, each with a reason, every text within its limit."""
+    problems = []
+    for criterion in call.criteria:
+        item = data.scores.get(criterion.id)
+        if item is None or item.score is None:
+            problems.append(Problem(f"score-{criterion.id}", criterion.name, "点数を選んでください。"))
+        if item is None or not item.reason:
+            problems.append(Problem(f"reason-{criterion.id}", f"{criterion.name}の理由",
+                                    "点数の理由を入力してください。"))
+    return problems + length_problems(call, data)
+
+
+# -- drafts ----------------------------------------------------------------------------
+
+def _new_sheet(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> ReviewSheet:
+    sheet = ReviewSheet(assignment_id=assignment.id, stage=stage, status=SheetStatus.DRAFT,
+                        created_at=now, updated_at=now)
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def start_revision(session: Session, assignment: Assignment, now: datetime) -> ReviewSheet:
+    """The ``document_revised`` sheet: a copy of the submitted first-stage
+    sheet (scores, reasons, comment, note) as a new draft. The original is
+    not touched."""
+    check_can_score(session, assignment, Stage.DOCUMENT_REVISED, now)
+    existing = sheet_for(session, assignment, Stage.DOCUMENT_REVISED)
+    if existing is not None:
+        return existing
+    original = sheet_for(session, assignment, Stage.DOCUMENT)
+    sheet = _new_sheet(session, assignment, Stage.DOCUMENT_REVISED, now)
+    sheet.comment_for_group = original.comment_for_group
+    sheet.panel_note = original.panel_note
+    for score in original.scores:
+        sheet.scores.append(ReviewScore(criterion_id=score.criterion_id, score=score.score,
+                                        reason=score.reason, saved_at=now))
+    session.flush()
+    return sheet
+
+
+def save_draft(session: Session, assignment: Assignment, stage: Stage, data: SheetInput,
+               now: datetime) -> ReviewSheet:
+    """Store what was typed on the (new or draft) sheet of this stage.
+
+    Partial input is fine; a criterion without a score has no score row
+    (see :func:`unsaved_reasons`). Every score row written gets ``saved_at
+    = now``, which the database checks against the stage's window."""
+    call = check_can_score(session, assignment, stage, now)
+    check_input(call, data)
+    too_long = hard_length_problems(call, data)
+    if too_long:
+        raise ScoringRefused(f"{too_long[0].label}：{too_long[0].message}", 400)
+    sheet = sheet_for(session, assignment, stage)
+    if sheet is None:
+        sheet = (start_revision(session, assignment, now) if stage == Stage.DOCUMENT_REVISED
+                 else _new_sheet(session, assignment, stage, now))
+    if sheet.status != SheetStatus.DRAFT:
+        raise ScoringRefused("この採点は提出済みのため変更できません。変更が必要な場合は事務局に連絡してください。", 409)
+    current = {s.criterion_id: s for s in sheet.scores}
+    for criterion in call.criteria:
+        item = data.scores.get(criterion.id, ScoreInput(None, ""))
+        row = current.get(criterion.id)
+        if item.score is None:
+            if row is not None:
+                sheet.scores.remove(row)
+                session.delete(row)
+            continue
+        if row is None:
+            sheet.scores.append(ReviewScore(criterion_id=criterion.id, score=item.score, reason=item.reason,
+                                            saved_at=now))
+        elif (row.score, row.reason) != (item.score, item.reason):
+            row.score, row.reason, row.saved_at = item.score, item.reason, now
+    sheet.comment_for_group = data.comment_for_group
+    sheet.panel_note = data.panel_note
+    sheet.updated_at = now
+    session.flush()
+    return sheet
+
+
+# -- submission and sealing ------------------------------------------------------------
+
+def sealed_scores(call: Call, sheet: ReviewSheet) -> dict[str, int]:
+    """{str(Criterion.position): score}: the keys of the published criteria."""
+    positions = {c.id: c.position for c in call.criteria}
+    return {str(positions[s.criterion_id]): s.score for s in sheet.scores}
+
+
+def submit_sheet(session: Session, sheet: ReviewSheet, now: datetime) -> ReviewSheet:
+    """Lock and seal a complete sheet: SUBMITTED, a salted commitment in the
+    log (``score_sealed``), the salt kept for publication."""
+    assignment = sheet.assignment
+    if sheet.status != SheetStatus.DRAFT:
+        raise ScoringRefused("この採点はすでに提出されています。", 409)
+    call = check_can_score(session, assignment, sheet.stage, now)
+    problems = submission_problems(call, values_of(sheet))
+    if problems:
+        raise SheetIncomplete(problems)
+    salt = chain.new_salt()
+    commitment = chain.commit_scores(sealed_scores(call, sheet), salt)
+    member = assignment.panel_member
+    entry = process_log.append(session, call, chain.SCORE_SEALED, {
+        "reviewer": member.pseudonym, "proposal_code": code_of(session, assignment),
+        "stage": sheet.stage.value, "commitment": commitment,
+    }, now)
+    sheet.status = SheetStatus.SUBMITTED
+    sheet.submitted_at = now
+    sheet.updated_at = now
+    sheet.salt = salt.hex()
+    sheet.commitment = commitment
+    sheet.sealed_seq = entry.seq
+    session.flush()
+    return sheet
+
+
+class SheetIncomplete(ScoringRefused):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"提出するには、次の{len(problems)}件を直してください。", 422)
+        self.problems = problems
+
+
+def reopen_sheet(session: Session, sheet: ReviewSheet, staff_user: User, reason: str,
+                 now: datetime) -> ScoreReopen:
+    """事務局 reopens a submitted sheet, with a reason (recorded and logged
+    publicly): the sheet is a draft again and its seal is superseded.
+
+    Only while the stage's window is open: the reviewer could not save or
+    submit outside it (the database refuses), so a sheet reopened later
+    would lose its sealed scores for good. Extend the window first."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ScoringRefused("再開の理由を入力してください。", 400)
+    if len(reason) > REOPEN_REASON_MAX:
+        raise ScoringRefused(f"再開の理由は{REOPEN_REASON_MAX}字以内にしてください。", 400)
+    if sheet.status != SheetStatus.SUBMITTED:
+        raise ScoringRefused("この採点は提出されていないため、再開の必要はありません。", 409)
+    assignment = sheet.assignment
+    call = call_of(session, assignment)
+    if not scoring_open(call, sheet.stage, now):
+        raise ScoringRefused(
+            f"{sheet.stage.label}の採点期間外のため再開できません（採点期間：{window_text(call, sheet.stage)}）。"
+            "委員が採点し直せるよう、先に採点期間を延長してください。", 409)
+    try:
+        chain.check_public_payload(chain.SCORE_REOPENED, {"reason": reason})
+    except chain.PayloadRefused:
+        raise ScoringRefused("再開の理由は公開の記録に載ります。メールアドレスや電話番号のような文字列は書かないでください。",
+                             400) from None
+    # The database accepts the change only after a reopen recorded at or
+    # after the submission; a clock that stepped back must not block it.
+    at = max(now, sheet.submitted_at) if sheet.submitted_at else now
+    record = ScoreReopen(sheet_id=sheet.id, reason=reason, previous_commitment=sheet.commitment,
+                         reopened_at=at, reopened_by_id=staff_user.id if staff_user else None)
+    session.add(record)
+    session.flush()  # the sheet's trigger looks for this row
+    process_log.append(session, call, chain.SCORE_REOPENED, {
+        "reviewer": assignment.panel_member.pseudonym, "proposal_code": code_of(session, assignment),
+        "stage": sheet.stage.value, "supersedes_seq": sheet.sealed_seq, "reason": reason,
+    }, now)
+    sheet.status = SheetStatus.DRAFT
+    sheet.submitted_at = None
+    sheet.salt = None
+    sheet.commitment = None
+    sheet.sealed_seq = None
+    sheet.updated_at = now
+    session.flush()
+    return record
+
+
+# -- before reading: 利害関係の確認 -------------------------------------------------
+
+def confirm_no_conflict(session: Session, assignment: Assignment, now: datetime) -> Assignment:
+    """The reviewer confirms 利害関係なし; only then may they read and score."""
+    if assignment.status == AssignmentStatus.RECUSED:
+        raise ScoringRefused("利害関係により、この提案の審査から外れています。", 403)
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        assignment.status = AssignmentStatus.CLEARED
+        assignment.cleared_at = now
+        session.flush()
+    return assignment
+
+
+def declare_conflict(session: Session, assignment: Assignment, note: str, now: datetime) -> Conflict:
+    """The reviewer declares a conflict of interest: a confirmed, declared
+    conflict, the assignment recused, and ``reviewer_recused`` in the log
+    (pseudonym and code only; the note stays with the secretariat)."""
+    if assignment.status == AssignmentStatus.RECUSED:
+        raise ScoringRefused("この提案の審査からはすでに外れています。", 409)
+    note = (note or "").strip()
+    if len(note) > CONFLICT_NOTE_MAX:
+        raise ScoringRefused(f"申告の内容は{CONFLICT_NOTE_MAX}字以内にしてください。", 400)
+    member = assignment.panel_member
+    conflict = session.scalars(
+        select(Conflict).where(Conflict.panel_member_id == member.id, Conflict.proposal_id == assignment.proposal_id)
+    ).first()
+    if conflict is None:
+        conflict = Conflict(panel_member_id=member.id, proposal_id=assignment.proposal_id, created_at=now)
+        session.add(conflict)
+    conflict.source = ConflictSource.DECLARED
+    conflict.status = ConflictStatus.CONFIRMED
+    conflict.confidence = "high"
+    conflict.reason = note
+    conflict.decided_at = now
+    conflict.decided_by_id = member.user_id
+    assignment.status = AssignmentStatus.RECUSED
+    assignment.recused_at = now
+    session.flush()
+    process_log.append(session, call_of(session, assignment), chain.REVIEWER_RECUSED, {
+        "reviewer": member.pseudonym, "proposal_code": code_of(session, assignment),
+        "ground": "conflict_of_interest",
+    }, now)
+    return conflict
+
+
+# -- the panel's view, after scoring -------------------------------------------------
+
+def may_see_panel(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> bool:
+    """Other members' scores for this proposal and stage: only after this
+    reviewer submitted their own for it, and after every stage closed."""
+    call = call_of(session, assignment)
+    if stage not in stages_of(call) or assignment.status != AssignmentStatus.CLEARED:
+        return False
+    own = sheet_for(session, assignment, stage)
+    return own is not None and own.status == SheetStatus.SUBMITTED and call.scoring_over(now)
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    pseudonym: str
+    is_self: bool
+    recused: bool
+    sheet: ReviewSheet | None  # only submitted sheets are shown
+
+
+def panel_rows(session: Session, assignment: Assignment, stage: Stage) -> list[PanelRow]:
+    """Every member's sheet for this proposal and stage, by pseudonym, in a
+    fixed number of queries."""
+    rows = session.execute(
+        select(Assignment, PanelMember)
+        .join(PanelMember, PanelMember.id == Assignment.panel_member_id)
+        .where(Assignment.proposal_id == assignment.proposal_id)
+        .order_by(PanelMember.id)
+    ).all()
+    sheets = {
+        s.assignment_id: s
+        for s in session.scalars(
+            select(ReviewSheet)
+            .where(ReviewSheet.assignment_id.in_([a.id for a, _m in rows]), ReviewSheet.stage == stage,
+                   ReviewSheet.status == SheetStatus.SUBMITTED)
+            .options(selectinload(ReviewSheet.scores))
+        )
+    }
+    return [
+        PanelRow(member.pseudonym, other.id == assignment.id, other.status == AssignmentStatus.RECUSED,
+                 None if other.status == AssignmentStatus.RECUSED else sheets.get(other.id))
+        for other, member in rows
+    ]
+
