@@ -37,12 +37,16 @@ serve:
 # then the end-to-end tests in a real browser.
 test: setup system-deps-test test-sqlite test-postgres test-e2e
 
+# The unit and integration tests run on every core (pytest-xdist); each worker
+# has its own database.
+PYTEST_WORKERS ?= auto
+
 test-sqlite: setup
-	$(PY) -m pytest -q -m "not e2e" -p no:cacheprovider
+	$(PY) -m pytest -q -m "not e2e" -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 test-postgres: setup
 	@$(PY) scripts/check_postgres.py "$(PG_TEST_URL)"
-	TEST_DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -q -m "not e2e" -p no:cacheprovider
+	TEST_DATABASE_URL="$(PG_TEST_URL)" $(PY) -m pytest -q -m "not e2e" -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 test-e2e: setup system-deps-test
 	$(PY) -m pytest -q -m e2e -p no:cacheprovider

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Checks the Debian packages the portal needs; installs them when run as root,
 # otherwise prints the exact command and stops.
-#   scripts/system-deps.sh run    # WeasyPrint libraries and a Japanese font
-#   scripts/system-deps.sh test   # the same, plus chromium and poppler-utils
+#   scripts/system-deps.sh run    # WeasyPrint libraries, a Japanese font and poppler-utils
+#                                 # (pdftotext: the text of PDF attachments is scanned for
+#                                 # identifying words before reviewers see them)
+#   scripts/system-deps.sh test   # the same, plus chromium
 set -euo pipefail
 mode="${1:-run}"
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont poppler-utils)
 if [ "$mode" = "test" ]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium)
 fi
 missing=()
 for pkg in "${packages[@]}"; do

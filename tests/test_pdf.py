@@ -114,6 +114,11 @@ def test_receipt_is_a4_with_the_japanese_font_embedded_and_the_right_text(client
     assert "事業名" in text and "地域の茶の間づくり" in text
     assert "みなと見守りの会" in text
     assert "200,000円" in text  # 市への要望額
+    # The running header and footer print on every page, with the page number.
+    for number, page in enumerate(reader.pages, start=1):
+        page_text = "".join(page.extract_text().split())
+        assert "受付票" in page_text and f"受付番号{proposal.receipt_number}" in page_text, page_text[:200]
+        assert f"{number}/{len(reader.pages)}" in page_text
     # Nothing was fetched while rendering (the stylesheet is read from disk).
     assert fetchers and all(f.refused == [] for f in fetchers)
 

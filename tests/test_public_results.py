@@ -395,6 +395,16 @@ def test_calls_are_listed_by_fiscal_year_with_results_and_log_links(client, publ
     assert f'href="/calls/{older.slug}/log"' in html
 
 
+def test_the_call_page_links_its_log_and_once_published_its_results(client, published, factory):
+    html = client.get(f"/calls/{published.call.slug}").get_data(as_text=True)
+    assert f'href="/calls/{published.call.slug}/results"' in html
+    assert f'href="/calls/{published.call.slug}/log"' in html
+    pending = factory.call()
+    html = client.get(f"/calls/{pending.slug}").get_data(as_text=True)
+    assert f'href="/calls/{pending.slug}/results"' not in html
+    assert f'href="/calls/{pending.slug}/log"' in html
+
+
 def test_log_page_after_publication_links_the_pdf_and_results(client, published):
     html = client.get(f"/calls/{published.call.slug}/log").get_data(as_text=True)
     assert f"/calls/{published.call.slug}/log.pdf" in html
