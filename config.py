@@ -18,6 +18,9 @@ class BaseConfig:
     SQLALCHEMY_ECHO = False
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     UPLOAD_DIR = Path(os.environ.get("PORTAL_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
+    # The Ed25519 key that signs the process log; by default
+    # <instance>/log-signing-key.pem, created on first use. Back it up.
+    LOG_SIGNING_KEY_PATH = os.environ.get("LOG_SIGNING_KEY_PATH") or None
 
     # Uploads: per-file and per-proposal limits (bytes). MAX_CONTENT_LENGTH caps
     # a whole request so an oversized upload gets the friendly 413 page.
