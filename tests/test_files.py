@@ -125,6 +125,18 @@ def test_pdf_loses_docinfo_and_xmp():
     assert_clean_pdf(clean.data)
 
 
+def test_an_embedded_file_reachable_only_through_af_is_dropped():
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.attachments["source.docx"] = pikepdf.AttachedFileSpec(pdf, b"Secret source document", filename="source.docx")
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    original = out.getvalue()
+    assert b"Secret source document" in original and b"/AF" in original
+    clean = sanitize(original, "提案書.pdf")
+    assert b"Secret" not in clean.data and b"/AF" not in clean.data
+
+
 def test_photo_inside_a_pdf_loses_its_exif_and_xmp():
     original = pdf_with_a_photo()
     assert b"SecretCam" in original and XMP_AUTHOR.encode() in original

@@ -120,7 +120,12 @@ def reviewer_copy(attachment: ReviewAttachment, data: bytes, redactions, label: 
         if redactions:
             text = apply_redactions(attachment.extracted_text, redactions)
             return redacted_text_pdf(label, text), PDF
-        return bare_pdf(data), PDF
+        try:
+            return bare_pdf(data), PDF
+        except pikepdf.PdfError:
+            # Pages we cannot take apart are not passed on: the text staff
+            # scanned (nothing in it was redacted) stands in for them.
+            return redacted_text_pdf(label, attachment.extracted_text or ""), PDF
     return clean_image(data, attachment.content_type), attachment.content_type
 
 
@@ -138,8 +143,13 @@ def redacted_text_pdf(label: str, text: str) -> bytes:
 # Document-level entries that can carry text the scan never read (outline
 # titles, form values, named destinations, structure-tree alt text, ...).
 _CATALOG_KEYS = ("/Outlines", "/AcroForm", "/PageLabels", "/Names", "/StructTreeRoot", "/Threads", "/Dests",
-                 "/URI", "/SpiderInfo", "/Collection", "/Perms", "/Legal", "/Lang", "/MarkInfo", "/Metadata")
+                 "/URI", "/SpiderInfo", "/Collection", "/Perms", "/Legal", "/Lang", "/MarkInfo", "/Metadata",
+                 "/OCProperties")
 _PAGE_KEYS = ("/Annots", "/B", "/Thumb", "/PieceInfo", "/StructParents", "/AA", "/Metadata")
+# Associated files (PDF 2.0, PDF/A-3 ``/AF``) may hang on any object, not only
+# the /Names tree clean_pdf() empties: office suites embed the source document
+# there (with its author), and qpdf/pikepdf add /AF for every attachment.
+_ANY_OBJECT_KEYS = ("/AF",)
 
 
 def bare_pdf(data: bytes) -> bytes:
@@ -156,6 +166,41 @@ def bare_pdf(data: bytes) -> bytes:
             for key in _PAGE_KEYS:
                 if key in page.obj:
                     del page.obj[key]
+        for obj in pdf.objects:
+            if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+                for key in _ANY_OBJECT_KEYS:
+                    if key in obj:
+                        del obj[key]
+        _drop_marked_content_properties(pdf)
         out = io.BytesIO()
         pdf.save(out, fix_metadata_version=False, deterministic_id=True)
     return out.getvalue()
+
+
+# Marked content with a property list: ``/Span <</ActualText (...)>> BDC``
+# (also /Alt, /E, layer names via /Properties). Viewers copy and read those
+# aloud, but text extraction (so the scan) never sees them. The marks stay,
+# without their lists (BDC -> BMC, DP -> MP); with the structure tree and the
+# layers gone they had no other use. Every page and form is written back from
+# what the parser understood, so bytes it could not read do not ride along.
+_WITH_PROPERTIES = {"BDC": "BMC", "DP": "MP"}
+
+
+def _drop_marked_content_properties(pdf: pikepdf.Pdf) -> None:
+    streams = [page.obj for page in pdf.pages]
+    streams += [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Form"]
+    for owner in streams:
+        rewritten = [
+            pikepdf.ContentStreamInstruction([i.operands[0]], pikepdf.Operator(_WITH_PROPERTIES[str(i.operator)]))
+            if isinstance(i, pikepdf.ContentStreamInstruction) and str(i.operator) in _WITH_PROPERTIES else i
+            for i in pikepdf.parse_content_stream(owner)
+        ]
+        data = pikepdf.unparse_content_stream(rewritten)
+        if isinstance(owner, pikepdf.Stream):
+            owner.write(data)
+        else:
+            owner.Contents = pdf.make_stream(data)
+    for owner in [page.obj for page in pdf.pages] + list(pdf.objects):  # pages inherit resources too
+        resources = owner.get("/Resources") if isinstance(owner, (pikepdf.Dictionary, pikepdf.Stream)) else None
+        if isinstance(resources, pikepdf.Dictionary) and "/Properties" in resources:
+            del resources["/Properties"]

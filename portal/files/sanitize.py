@@ -40,7 +40,9 @@ ALLOWED_TYPES_MESSAGE = "添付できるのは PDF、JPEG、PNG 形式のファ�
 # Keys that carry author metadata or active content; removed from the PDF.
 _PDF_ROOT_KEYS = ("/Metadata", "/PieceInfo", "/OpenAction", "/AA")
 _PDF_NAME_TREES = ("/JavaScript", "/EmbeddedFiles")
-_PDF_OBJECT_KEYS = ("/Metadata", "/PieceInfo")  # on any object: pages, images, fonts, forms
+# On any object (pages, images, fonts, forms). /AF (associated files, PDF 2.0
+# and PDF/A-3) keeps an embedded file reachable after /EmbeddedFiles is gone.
+_PDF_OBJECT_KEYS = ("/Metadata", "/PieceInfo", "/AF")
 
 
 class RejectedFile(Exception):
