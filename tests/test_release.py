@@ -270,3 +270,18 @@ def test_an_excluded_attachment_never_reaches_reviewers(app, db, world):
     [copy] = release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
     assert copy.content["attachments"] == [{"id": image.id, "label": "添付資料1", "content_type": "image/png"}]
     assert pdf_attachment.storage_name is None and image.storage_name is not None
+
+
+def test_reviewers_see_only_the_fields_the_call_chose(app, db, world):
+    proposal = proposal_of(db, world)
+    snapshot = proposal.submissions[-1].snapshot
+    assert snapshot["desired_forms"] and snapshot["roles"] and snapshot["period"]["start"]  # there is something to leave out
+    proposal.call.reviewer_fields = ["title", "purpose", "budget"]
+    db.commit()
+    resolve_everything(db, app, world)
+    release_for_review(db, [proposal_of(db, world)], None, now_utc(), upload_dir=upload_dir(app))
+    db.commit()
+    content = db.scalars(select(ReviewCopy).where(ReviewCopy.proposal_id == world.proposal_id)).one().content
+    assert [field["key"] for field in content["fields"]] == ["purpose"]
+    assert content["title"] and content["budget"] is not None
+    assert content["period"] is None and content["desired_forms"] == [] and content["role_shares"] == []

@@ -422,14 +422,14 @@ def build_content(session: Session, proposal: Proposal) -> Preview:
             for key in shown_text_keys(call) if key != "title"
         ],
         "period": None,
-        "desired_forms": list(snapshot.get("desired_forms") or []),
+        "desired_forms": list(snapshot.get("desired_forms") or []) if shows(call, "desired_forms") else [],
         "role_shares": [],
         "budget": None,
         "department": None,
         "attachments": [],
     }
     period = snapshot.get("period") or {}
-    if period.get("start") or period.get("end"):
+    if shows(call, "period") and (period.get("start") or period.get("end")):
         content["period"] = {"start": period.get("start"), "end": period.get("end")}
     if shows(call, ROLE_SHARES_KEY):
         content["role_shares"] = [
