@@ -264,6 +264,7 @@ def proposal_detail(proposal_id: int):
         "applicant/detail.html", proposal=proposal, call=proposal.call,
         edit_refusal=workflow.edit_refusal(proposal, now),
         withdraw_refusal=workflow.withdraw_refusal(proposal, now), form=EmptyForm(),
+        consent_refusal=workflow.consent_refusal(proposal),
     )
 
 

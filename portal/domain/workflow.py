@@ -411,3 +411,24 @@ def snapshot_digest(snapshot: dict) -> str:
 
 def proposals_of_group(session: Session, group: Group) -> list[Proposal]:
     return list(session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.id.desc())))
+
+
+# --- consent to name publication ---------------------------------------------
+
+def consent_refusal(proposal: Proposal) -> str | None:
+    """Groups may give or withdraw consent to publish their name (if not
+    adopted) until the results are published; after that the document is
+    fixed and a change would need a logged correction."""
+    if proposal.receipt_number is None:
+        return "提出前の提案には設定できません。"
+    if proposal.call.results_published_at is not None:
+        return "審査結果の公表後は変更できません。変更が必要な場合は市民協働課にご相談ください。"
+    return None
+
+
+def set_name_publication_consent(session: Session, proposal: Proposal, consent: bool) -> None:
+    refusal = consent_refusal(proposal)
+    if refusal:
+        raise WorkflowError(refusal)
+    proposal.name_publication_consent = consent
+    session.flush()
