@@ -8,6 +8,16 @@ from wtforms.i18n import get_translations
 from .domain.normalize import normalize_text
 
 
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice
+
+    def choice(value: str, label: str):
+        return SelectChoice(value=value, label=label)
+except ImportError:  # pragma: no cover - older WTForms
+    def choice(value: str, label: str):
+        return (value, label)
+
+
 def _normalise(value):
     return normalize_text(value) if isinstance(value, str) else value
 

@@ -22,11 +22,11 @@ from sqlalchemy import select
 
 from .db import db_session
 from .models import (
+    BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
     Call,
     Conflict,
-    ConflictStatus,
     PanelMember,
     Proposal,
     ReviewAttachment,
@@ -35,8 +35,6 @@ from .models import (
     StoredFile,
     User,
 )
-
-BLOCKING_CONFLICTS = (ConflictStatus.FLAGGED, ConflictStatus.CONFIRMED)
 
 
 def _signed_in(user) -> bool:
@@ -135,7 +133,7 @@ def has_blocking_conflict(panel_member_id: int, proposal_id: int) -> bool:
         select(Conflict.id).where(
             Conflict.panel_member_id == panel_member_id,
             Conflict.proposal_id == proposal_id,
-            Conflict.status.in_(BLOCKING_CONFLICTS),
+            Conflict.status.in_(BLOCKING_CONFLICT_STATUSES),
         )
     ) is not None
 
@@ -159,7 +157,7 @@ def visible_assignments(user, call: Call) -> list[Assignment]:
     if member is None:
         return []
     blocked = select(Conflict.proposal_id).where(
-        Conflict.panel_member_id == member.id, Conflict.status.in_(BLOCKING_CONFLICTS)
+        Conflict.panel_member_id == member.id, Conflict.status.in_(BLOCKING_CONFLICT_STATUSES)
     )
     return list(db_session.scalars(
         select(Assignment)

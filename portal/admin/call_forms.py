@@ -48,16 +48,8 @@ from ..domain.call_settings import (
 from ..domain.normalize import ascii_digits, parse_yen
 from ..domain.proposal_fields import TEXT_FIELDS
 from ..domain.timeutil import JST, fiscal_year_of, now_utc, to_jst
-from ..forms import REQUIRED, BaseForm, max_chars
+from ..forms import REQUIRED, BaseForm, choice, max_chars
 
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-
-    def choice(value: str, label: str):
-        return SelectChoice(value=value, label=label)
-except ImportError:  # pragma: no cover - older WTForms
-    def choice(value: str, label: str):
-        return (value, label)
 
 BLANK_ROWS = 3
 ADDED_ROWS = 2
@@ -78,6 +70,8 @@ class ParsedField(StringField):
     what was typed and gets one message."""
 
     def parse(self, text: str):
+        """The value of ``text``, or None when it cannot be read. Abstract:
+        IntText, DecimalText, YenText and JstDateTimeField define it."""
         raise NotImplementedError
 
     def format(self, value) -> str:

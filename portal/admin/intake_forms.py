@@ -4,9 +4,8 @@ from __future__ import annotations
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
-from ..applicant.forms import choice
 from ..domain.intake import REASON_CATEGORIES
-from ..forms import REQUIRED, BaseForm, max_chars
+from ..forms import REQUIRED, BaseForm, choice, max_chars
 from ..models import FEASIBILITY_LABELS, IntakeOutcome
 
 

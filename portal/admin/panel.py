@@ -14,10 +14,11 @@ from ..domain.conflict_check import ConflictError
 from ..domain.panel import PanelError
 from ..domain.timeutil import now_utc
 from ..errors import refuse
+from ..forms import choice
 from ..models import Call, ConflictSource, ConflictStatus, PanelMember, Proposal, Role, User
 from ..policy import load_staff_call
 from . import bp
-from .panel_forms import AddMemberForm, DismissForm, EditMemberForm, StaffConflictForm, choice
+from .panel_forms import AddMemberForm, DismissForm, EditMemberForm, StaffConflictForm
 
 SOURCE_LABELS = {
     ConflictSource.DETECTED: "照合で検出",

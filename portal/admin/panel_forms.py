@@ -11,15 +11,6 @@ from ..domain.conflict_check import NOTE_LIMIT, REASON_LIMIT
 from ..domain.scoring import REOPEN_REASON_MAX
 from ..forms import REQUIRED, BaseForm, max_chars
 
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-
-    def choice(value: str, label: str):
-        return SelectChoice(value=value, label=label)
-except ImportError:  # pragma: no cover - older WTForms
-    def choice(value: str, label: str):
-        return (value, label)
-
 
 def _required(form, field):
     if not (field.data or "").strip():

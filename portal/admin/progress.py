@@ -12,11 +12,12 @@ from ..domain.progress import REMINDER_MARK, STATE_LABELS, STATES, UNFINISHED, P
 from ..domain.scoring import ScoringRefused, reopen_sheet
 from ..domain.timeutil import now_utc
 from ..errors import refuse
+from ..forms import choice
 from ..mail import send_mail
 from ..models import Call, OutboxMessage, PanelMember, ReviewSheet, SheetStatus, Stage
 from ..policy import load_staff_call
 from . import bp
-from .panel_forms import CloseScoringForm, ReminderForm, ReopenForm, choice
+from .panel_forms import CloseScoringForm, ReminderForm, ReopenForm
 
 
 def _reminder_form(call: Call) -> ReminderForm:

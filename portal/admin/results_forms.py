@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from wtforms import DateTimeLocalField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from ..applicant.forms import choice
 from ..domain import decisions
 from ..domain.timeutil import JST
-from ..forms import BaseForm, max_chars
+from ..forms import BaseForm, choice, max_chars
 from ..models import DecisionOutcome
 
 

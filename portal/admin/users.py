@@ -10,14 +10,13 @@ from wtforms.validators import DataRequired, Length
 
 from ..auth import invitations, second_factor
 from ..auth.accounts import ROLE_LABELS, AccountError, account_exists, deactivate_account
-from ..applicant.forms import choice
 from ..auth.forms import EmptyForm, email_format
 from ..auth.invite import invitation_mail
 from ..db import db_session
 from ..domain.normalize import normalize_email
 from ..domain.timeutil import now_utc
 from ..errors import refuse
-from ..forms import REQUIRED, BaseForm
+from ..forms import REQUIRED, BaseForm, choice
 from ..mail import send_mail
 from ..models import Call, Invitation, LoginSession, RecoveryCode, Role, User
 from . import bp

@@ -26,18 +26,8 @@ from ..domain.normalize import (
     normalize_postal_code,
     normalize_text,
 )
-from ..forms import BaseForm, max_chars
+from ..forms import BaseForm, choice, max_chars
 from ..models import ACTIVITY_FIELDS, GROUP_KIND_LABELS
-
-
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-
-    def choice(value: str, label: str):
-        return SelectChoice(value=value, label=label)
-except ImportError:  # pragma: no cover - older WTForms
-    def choice(value: str, label: str):
-        return (value, label)
 
 
 def _choice_value(item) -> str:

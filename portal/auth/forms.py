@@ -45,17 +45,24 @@ class EmailMixin:
     )
 
 
+def new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, with the registration rules."""
+    return (
+        PasswordField(
+            f"{label}（10文字以上）",
+            validators=[DataRequired(REQUIRED), password_strength],
+            render_kw={"autocomplete": "new-password"},
+        ),
+        PasswordField(
+            f"{label}（確認）",
+            validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
+            render_kw={"autocomplete": "new-password"},
+        ),
+    )
+
+
 class RegisterForm(EmailMixin, BaseForm):
-    password = PasswordField(
-        "パスワード（10文字以上）",
-        validators=[DataRequired(REQUIRED), password_strength],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        "パスワード（確認）",
-        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password, password_confirm = new_password_fields("パスワード")
     privacy = BooleanField(
         "個人情報の取扱い（利用目的）に同意します",
         validators=[DataRequired("同意いただけない場合は登録できません。")],
@@ -73,31 +80,13 @@ class ForgotPasswordForm(EmailMixin, BaseForm):
 
 
 class ResetPasswordForm(BaseForm):
-    password = PasswordField(
-        "新しいパスワード（10文字以上）",
-        validators=[DataRequired(REQUIRED), password_strength],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        "新しいパスワード（確認）",
-        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password, password_confirm = new_password_fields("新しいパスワード")
 
 
 class SetPasswordForm(BaseForm):
     """Accepting an invitation: the same rules as registration."""
 
-    password = PasswordField(
-        "パスワード（10文字以上）",
-        validators=[DataRequired(REQUIRED), password_strength],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        "パスワード（確認）",
-        validators=[DataRequired(REQUIRED), EqualTo("password", message="パスワードが一致しません。")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password, password_confirm = new_password_fields("パスワード")
 
 
 class CodeForm(BaseForm):

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
+    BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -282,7 +283,7 @@ def _give_back_if_held(session: Session, call: Call, member: PanelMember, propos
         return
     still_blocked = session.scalar(select(Conflict.id).where(
         Conflict.panel_member_id == member.id, Conflict.proposal_id == proposal_id,
-        Conflict.status.in_((ConflictStatus.FLAGGED, ConflictStatus.CONFIRMED))))
+        Conflict.status.in_(BLOCKING_CONFLICT_STATUSES)))
     code = _code_of(session, proposal_id)
     if still_blocked is not None or code is None or (member.pseudonym, code) in logged_recusals(session, call):
         return

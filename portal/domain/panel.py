@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -38,7 +39,6 @@ from . import conflict_check, process_log
 from .chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED, SCORE_REOPENED, SCORE_SEALED
 from .timeutil import now_utc
 
-BLOCKING = (ConflictStatus.FLAGGED, ConflictStatus.CONFIRMED)
 AFFILIATION_LIMIT = 200
 AFFILIATIONS_MAX = 30
 PUBLIC_TITLE_LIMIT = 100
@@ -181,7 +181,7 @@ def blocked_pairs(session: Session, call: Call) -> set[tuple[int, int]]:
     rows = session.execute(
         select(Conflict.panel_member_id, Conflict.proposal_id)
         .join(PanelMember, PanelMember.id == Conflict.panel_member_id)
-        .where(PanelMember.call_id == call.id, Conflict.status.in_(BLOCKING))
+        .where(PanelMember.call_id == call.id, Conflict.status.in_(BLOCKING_CONFLICT_STATUSES))
     )
     return {(m, p) for m, p in rows}
 

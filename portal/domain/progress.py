@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
+    BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -115,7 +116,7 @@ def build(session: Session, call: Call) -> Progress:
         (m, p): status for m, p, status in session.execute(
             select(Conflict.panel_member_id, Conflict.proposal_id, Conflict.status)
             .where(Conflict.panel_member_id.in_(member_ids),
-                   Conflict.status.in_((ConflictStatus.FLAGGED, ConflictStatus.CONFIRMED))))
+                   Conflict.status.in_(BLOCKING_CONFLICT_STATUSES)))
     } if member_ids else {}
     codes = {copy.proposal_id: copy.code for copy in copies}
 

@@ -46,20 +46,7 @@ def path_of(upload_dir, storage_name: str) -> Path:
 def store_file(session: Session, upload_dir, clean: CleanFile, *, original_name: str, purpose: FilePurpose,
                group_id: int, proposal_id: int | None = None, uploaded_by_id: int | None = None) -> StoredFile:
     """Write ``clean`` to disk under a new name and add its row (flushed)."""
-    storage_name = uuid.uuid4().hex
-    path = path_of(upload_dir, storage_name)
-    temporary = path.with_name(f".{storage_name}.part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(clean.data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    session.info.setdefault(_WRITTEN, []).append(path)
+    storage_name = write_generated(session, upload_dir, clean.data)
     stored = StoredFile(
         storage_name=storage_name,
         original_name=clean_filename(original_name, clean.content_type),

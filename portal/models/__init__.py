@@ -20,6 +20,7 @@ from .proposal import (
     Submission,
 )
 from .review import (
+    BLOCKING_CONFLICT_STATUSES,
     FEASIBILITY_LABELS,
     STAGE_LABELS,
     Assignment,
@@ -55,5 +56,5 @@ __all__ = [
     "AssignmentStatus", "Conflict", "ConflictSource", "ConflictStatus", "Decision", "DecisionOutcome",
     "DepartmentOpinion", "ExtraTerm", "FindingStatus", "IntakeDecision", "IntakeOutcome", "PanelMember",
     "RedactionFinding", "ReviewAttachment", "ReviewCopy", "ReviewScore", "ReviewSheet", "ScoreReopen",
-    "SheetStatus", "Stage", "Invitation", "RecoveryCode",
+    "SheetStatus", "Stage", "Invitation", "RecoveryCode", "BLOCKING_CONFLICT_STATUSES",
 ]

@@ -203,6 +203,11 @@ class ConflictStatus(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
+# A flagged conflict (awaiting staff) keeps the proposal from the reviewer
+# just as a confirmed one does.
+BLOCKING_CONFLICT_STATUSES = (ConflictStatus.FLAGGED, ConflictStatus.CONFIRMED)
+
+
 class Conflict(Base):
     """A possible conflict of interest between a panel member and a proposal.
     Flagged and confirmed conflicts both keep the proposal from the reviewer."""
