@@ -69,6 +69,11 @@ class BaseConfig:
     # The receipt PDF and other documents.
     PDF_FONT_FAMILY = "IPAexGothic, IPAexMincho, 'Noto Sans CJK JP', sans-serif"
 
+    # Seconds a worker serves its rendered copy of an anonymous results page
+    # without asking the database (results day: the press links the page).
+    # A correction shows in every worker within this time; 0 turns it off.
+    RESULTS_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_RESULTS_PAGE_CACHE_SECONDS", 5))
+
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
@@ -88,6 +93,7 @@ class TestingConfig(BaseConfig):
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     ALLOW_SECOND_FACTOR_WAIVER = True
+    RESULTS_PAGE_CACHE_SECONDS = 0  # tests see every change at once; the cache test turns it on
 
 
 class ProductionConfig(BaseConfig):

@@ -64,6 +64,8 @@ def _init_request_boundary(app: Flask) -> None:
 
     @app.after_request
     def commit_or_rollback(response):
+        if not session.registry.has():
+            return response  # the request never touched the database (e.g. a cached page)
         if response.status_code < 400:
             session.commit()
         else:

@@ -11,6 +11,21 @@ docs/transparency.md; keep the two in step.
     /calls/<slug>/log                the process log (.json .pdf twins)
     /transparency/public-key.pem     the key that signs the log head
     /transparency/verify_log.py      the citizen's verifier
+
+HTTP caching: every public document carries an ETag and a Last-Modified
+(the publication time; for the log, the time of its last entry) and answers
+conditional requests with 304. Pages for signed-in visitors show their own
+menu and stay out of every cache.
+
+Results day: the press links the results page and hundreds of anonymous
+requests per second arrive. Each worker keeps the rendered bytes of the
+anonymous results pages, the log page and log.json (``page_cache``) for
+``RESULTS_PAGE_CACHE_SECONDS``, so a burst costs one rendering per worker per
+period. The cache is per process: a correction published through another
+worker, or a new log entry, shows everywhere within that period
+(docs/deployment.md). Rendering the log of a large call (thousands of
+entries, each one signed over) takes seconds, so it needs this as much as
+the results page.
 """
 from __future__ import annotations
 
@@ -20,9 +35,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request, send_file
+from flask import Response, abort, current_app, render_template, request, send_file, session
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.http import generate_etag
 
 from ..db import db_session
 from ..domain import chain, publication, signing
@@ -31,6 +47,7 @@ from ..domain.timeutil import format_jst
 from ..errors import refuse
 from ..models import Call, Publication
 from . import bp
+from .page_cache import page_cache
 
 # Versioned documents never change; the latest ones change only by a logged
 # correction, so a short shared cache is safe and an ETag makes re-checks cheap.
@@ -106,17 +123,20 @@ def _json_bytes(document: dict) -> bytes:
 
 
 def _document_response(data: bytes, mimetype: str, filename: str, cache: str, *,
-                       attachment: bool = False) -> Response:
+                       attachment: bool = False, last_modified: datetime | None = None) -> Response:
     response = Response(data, mimetype=mimetype)
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Cache-Control"] = cache
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data: other sites may read it
     response.add_etag()
+    if last_modified is not None:
+        response.last_modified = last_modified
     return response.make_conditional(request)
 
 
-def _stored_pdf(name: str | None, filename: str, cache: str, missing: str) -> Response:
+def _stored_pdf(name: str | None, filename: str, cache: str, missing: str, *,
+                published_at: datetime) -> Response:
     if not name:
         refuse(404, missing)
     try:
@@ -126,27 +146,63 @@ def _stored_pdf(name: str | None, filename: str, cache: str, missing: str) -> Re
     if path is None or not path.is_file():
         current_app.logger.error("stored PDF %s is missing", name)
         refuse(404, missing)
-    response = send_file(path, mimetype="application/pdf", download_name=filename, conditional=True, etag=True)
+    # The file was written at publication and never changes: its
+    # Last-Modified is the publication time, not whenever a backup restored it.
+    response = send_file(path, mimetype="application/pdf", download_name=filename, conditional=True, etag=True,
+                         last_modified=published_at)
     response.headers["Cache-Control"] = cache
     return response
 
 
-def _page(template: str, **context) -> Response:
-    response = Response(render_template(template, **context), mimetype="text/html")
+def _same_for_everyone() -> bool:
+    """True when a page is the same for every visitor: nobody is signed in
+    (no personal menu, no CSRF token in it) and no flashed message waits to
+    be shown on it. Only such pages may be shared by caches. A request
+    without cookies has neither; answering that without loading the session
+    and the user keeps a cache hit cheap."""
+    if not request.cookies:
+        return True
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+def _page_response(body: bytes, *, shared: bool, cache: str, last_modified: datetime | None,
+                   etag: str | None = None) -> Response:
+    response = Response(body, mimetype="text/html")
     response.vary.add("Cookie")
-    if not current_user.is_authenticated:
-        # Signed-in visitors see their own menu: those pages stay out of caches.
-        response.headers["Cache-Control"] = "public, max-age=300"
+    if not shared:
+        # Signed-in visitors see their own menu: no validators, and the
+        # security hook makes the page no-store.
+        return response
+    response.headers["Cache-Control"] = cache
+    response.set_etag(etag or generate_etag(body))
+    if last_modified is not None:
+        response.last_modified = last_modified
+    if request.if_none_match or request.if_modified_since:
+        return response.make_conditional(request)
     return response
+
+
+def _render(template: str, **context) -> bytes:
+    return render_template(template, **context).encode("utf-8")
+
+
+def _clamped(moment: datetime | None) -> datetime | None:
+    """A Last-Modified is never in the future (a clock ahead on another
+    server, a back-dated demo entry); HTTP says to send the present then."""
+    if moment is None:
+        return None
+    now = datetime.now(UTC)
+    return moment if moment <= now else now
 
 
 # -- results ---------------------------------------------------------------------
 
-def _results_view(call: Call, document: dict, row: Publication, *, latest: bool) -> Response:
+def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
+    document = row.results
     proposals = document.get("proposals") or []
     adopted = [p for p in proposals if (p.get("decision") or {}).get("outcome") in ADOPTED_OUTCOMES]
     others = [p for p in proposals if p not in adopted]
-    return _page(
+    return _render(
         "public/results.html", call=call, doc=document, publication=row, latest=latest,
         adopted=adopted, others=others, criteria=document.get("criteria") or [],
         ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
@@ -154,26 +210,69 @@ def _results_view(call: Call, document: dict, row: Publication, *, latest: bool)
     )
 
 
+def _cached(key: tuple, shared: bool):
+    """(cache, page, claim) for a response that may come from the worker's
+    page cache (the same for everyone, caching on): ``page`` to serve, or
+    the ``claim`` to render it under (see ``PageCache.lookup``)."""
+    ttl = current_app.config.get("RESULTS_PAGE_CACHE_SECONDS") or 0
+    if not shared or ttl <= 0:
+        return None, None, None
+    cache = page_cache()
+    page, claim = cache.lookup(key, ttl)
+    return cache, page, claim
+
+
+def _results_page(slug: str, version: int | None) -> Response:
+    """The results page (``version`` None: the latest), from the worker's
+    micro-cache when the visitor sees what everyone sees."""
+    shared = _same_for_everyone()
+    key = ("results", slug, version)
+    cache, hit, claim = _cached(key, shared)
+    if hit is not None:
+        return _page_response(hit.body, shared=True, cache=LATEST, last_modified=hit.last_modified, etag=hit.etag)
+    try:
+        return _render_results_page(slug, version, key, cache, shared)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _render_results_page(slug: str, version: int | None, key: tuple, cache, shared: bool) -> Response:
+    call = load_public_call(slug)
+    if version is None:
+        row = newest = _latest(call)
+    else:
+        row = _version(call, version)
+        newest = _latest(call)
+    body = _render_results(call, row, latest=newest.version == row.version)
+    # Every version's page says whether it is the latest and lists them all:
+    # it last changed when the newest version was published.
+    last_modified = _clamped(newest.published_at)
+    etag = generate_etag(body)
+    if cache is not None:
+        cache.put(key, body, etag, last_modified)
+    return _page_response(body, shared=shared, cache=LATEST, last_modified=last_modified, etag=etag)
+
+
 @bp.get("/calls/<slug>/results")
 def results(slug: str):
-    call = load_public_call(slug)
-    row = _latest(call)
-    return _results_view(call, row.results, row, latest=True)
+    return _results_page(slug, None)
 
 
 @bp.get("/calls/<slug>/results.json")
 def results_json(slug: str):
     call = load_public_call(slug)
-    document = _latest(call).results
-    return _document_response(_json_bytes(document), "application/json", _filename(call, document, "json"), LATEST)
+    row = _latest(call)
+    return _document_response(_json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
+                              LATEST, last_modified=_clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results.csv")
 def results_csv(slug: str):
     call = load_public_call(slug)
-    document = _latest(call).results
-    return _document_response(publication.csv_bytes(document), "text/csv", _filename(call, document, "csv"),
-                              LATEST, attachment=True)
+    row = _latest(call)
+    return _document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
+                              LATEST, attachment=True, last_modified=_clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results.pdf")
@@ -181,14 +280,12 @@ def results_pdf(slug: str):
     call = load_public_call(slug)
     row = _latest(call)
     return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), LATEST,
-                       "審査結果のPDFはまだ用意されていません。")
+                       "審査結果のPDFはまだ用意されていません。", published_at=_clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>")
 def results_version(slug: str, version: int):
-    call = load_public_call(slug)
-    row = _version(call, version)
-    return _results_view(call, row.results, row, latest=_latest(call).version == version)
+    return _results_page(slug, version)
 
 
 @bp.get("/calls/<slug>/results/v<int:version>.json")
@@ -196,7 +293,7 @@ def results_version_json(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
     return _document_response(_json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
-                              IMMUTABLE)
+                              IMMUTABLE, last_modified=_clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>.csv")
@@ -204,7 +301,7 @@ def results_version_csv(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
     return _document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
-                              IMMUTABLE, attachment=True)
+                              IMMUTABLE, attachment=True, last_modified=_clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>.pdf")
@@ -212,7 +309,7 @@ def results_version_pdf(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
     return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), IMMUTABLE,
-                       f"第{version}版の審査結果のPDFはありません。")
+                       f"第{version}版の審査結果のPDFはありません。", published_at=_clamped(row.published_at))
 
 
 def _filename(call: Call, document: dict, extension: str) -> str:
@@ -230,26 +327,71 @@ def _log_document(call: Call) -> dict | None:
     return publication.log_document(db_session, call, base_url=publication.Settings.current().base_url)
 
 
+def _log_last_modified(document: dict | None) -> datetime | None:
+    """The time of the log's last entry (entries are appended in time order)."""
+    entries = (document or {}).get("entries") or []
+    try:
+        last = datetime.fromisoformat(entries[-1]["at"].replace("Z", "+00:00"))
+    except (IndexError, KeyError, AttributeError, ValueError):
+        return None
+    return _clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
+
+
 @bp.get("/calls/<slug>/log")
 def process_log(slug: str):
+    shared = _same_for_everyone()
+    cache, hit, claim = _cached(("log", slug), shared)
+    if hit is not None:
+        return _page_response(hit.body, shared=True, cache=LOG, last_modified=hit.last_modified, etag=hit.etag)
+    try:
+        return _render_log_page(slug, cache, shared)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _render_log_page(slug: str, cache, shared: bool) -> Response:
     call = load_public_call(slug)
     document = _log_document(call)
     row = publication.latest(db_session, call)
-    return _page(
+    body = _render(
         "public/log.html", call=call, doc=document, results_public=row is not None,
         log_pdf=bool(row and row.log_pdf_name),
         fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
         kind_labels=KIND_LABELS, payload_labels=PAYLOAD_LABELS,
     )
+    last_modified = _log_last_modified(document)
+    etag = generate_etag(body)
+    if cache is not None and last_modified is not None:
+        cache.put(("log", slug), body, etag, last_modified)
+    return _page_response(body, shared=shared, cache=LOG, last_modified=last_modified, etag=etag)
 
 
 @bp.get("/calls/<slug>/log.json")
 def process_log_json(slug: str):
+    # The JSON is the same for everyone, signed in or not.
+    cache, hit, claim = _cached(("log.json", slug), True)
+    if hit is not None:
+        return _document_response(hit.body, "application/json", f"{_ascii(slug)}-log.json", LOG,
+                                  last_modified=hit.last_modified)
+    try:
+        return _render_log_json(slug, cache)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _render_log_json(slug: str, cache) -> Response:
     call = load_public_call(slug)
     document = _log_document(call)
     if document is None:
         refuse(404, "この募集の審査プロセスの記録はまだありません。")
-    return _document_response(_json_bytes(document), "application/json", f"{_ascii(call.slug)}-log.json", LOG)
+    data = _json_bytes(document)
+    last_modified = _log_last_modified(document)
+    if cache is not None and last_modified is not None:
+        cache.put(("log.json", slug), data, generate_etag(data), last_modified)
+    return _document_response(data, "application/json", f"{_ascii(call.slug)}-log.json", LOG,
+                              last_modified=last_modified)
 
 
 @bp.get("/calls/<slug>/log.pdf")
@@ -257,7 +399,7 @@ def process_log_pdf(slug: str):
     call = load_public_call(slug)
     row = _latest(call)
     return _stored_pdf(row.log_pdf_name, f"{_ascii(call.slug)}-log-v{row.version}.pdf", LATEST,
-                       "審査プロセスの記録のPDFは結果の公表時に作成されます。")
+                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=_clamped(row.published_at))
 
 
 # -- the key and the verifier ------------------------------------------------------------
