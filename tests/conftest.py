@@ -60,6 +60,40 @@ def app(database_url, tmp_path_factory):
 
 
 @pytest.fixture()
+def isolated_app(app, tmp_path):
+    """A testing app on a database of its own (a SQLite file, or a schema
+    when the suite runs on PostgreSQL), for tests that commit for real from
+    several connections: what they leave (a call whose process log cannot
+    be deleted, mails in the outbox) must not reach the suite's database.
+    create_app rebinds the shared session; the suite's binding is restored
+    after."""
+    from sqlalchemy import create_engine
+
+    schema = admin = None
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        schema = f"portal_isolated_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(TEST_DATABASE_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _postgres_url_with_schema(TEST_DATABASE_URL, schema)
+    else:
+        url = f"sqlite:///{tmp_path / 'isolated.sqlite3'}"
+    isolated = create_app("testing", {"DATABASE_URL": url, "UPLOAD_DIR": tmp_path / "uploads",
+                                      "SERVER_NAME": "localhost"})
+    try:
+        upgrade(isolated.extensions["engine"])
+        yield isolated
+    finally:
+        database.db_session.remove()
+        isolated.extensions["engine"].dispose()
+        database.bind(app.extensions["engine"])
+        if schema:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture()
 def db(app):
     """A transaction per test, rolled back afterwards; commits inside the
     app become savepoints."""

@@ -3,51 +3,34 @@ commits), as on deadline day: one submission per proposal, unique receipts."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.domain import workflow
 from portal.domain.timeutil import now_utc
-from portal.models import Call, Group, LoginSession, Proposal, StatusEvent, Submission, User
+from portal.models import Call, Proposal, Submission, User
 
 from .factories import Factory
 
 
 @pytest.fixture()
-def committed(app):
-    """A session factory on the real engine; everything made is removed after."""
-    engine = app.extensions["engine"]
-    Session = sessionmaker(bind=engine, expire_on_commit=False)
-    made = {"calls": [], "users": []}
-    yield Session, made
-    with Session() as session, session.begin():
-        for call_id in made["calls"]:
-            proposal_ids = select(Proposal.id).where(Proposal.call_id == call_id)
-            for table in (Submission, StatusEvent):
-                session.execute(delete(table).where(table.proposal_id.in_(proposal_ids)))
-            session.execute(delete(Proposal).where(Proposal.call_id == call_id))
-            # The call's process log is append-only, so the call itself stays;
-            # unpublished, it is invisible to the tests that follow.
-            session.execute(update(Call).where(Call.id == call_id).values(published_at=None))
-        for user_id in made["users"]:
-            session.execute(delete(Group).where(Group.account_id == user_id))
-            session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
-            session.execute(delete(User).where(User.id == user_id))
+def committed(isolated_app):
+    """(app, session factory) on a database of the test's own, with real
+    commits: what these tests leave (calls with an append-only log, mails)
+    never reaches the suite's database."""
+    return isolated_app, sessionmaker(bind=isolated_app.extensions["engine"], expire_on_commit=False)
 
 
-def make_ready_proposals(app, Session, made, count):
+def make_ready_proposals(app, Session, count):
     with app.app_context(), Session() as session:
         factory = Factory(session, app)
         call = factory.call()
-        made["calls"].append(call.id)
         ids = []
         for _ in range(count):
             user = factory.applicant()
-            made["users"].append(user.id)
             ids.append((factory.proposal(user, call, declarations=True).id, user.id))
         return call.id, ids
 
@@ -84,9 +67,9 @@ def submit_once(Session, proposal_id, user_id):
             return None
 
 
-def test_simultaneous_clicks_make_one_submission(app, committed):
-    Session, made = committed
-    _call_id, [(proposal_id, user_id)] = make_ready_proposals(app, Session, made, 1)
+def test_simultaneous_clicks_make_one_submission(committed):
+    app, Session = committed
+    _call_id, [(proposal_id, user_id)] = make_ready_proposals(app, Session, 1)
     results, errors = run_in_threads([lambda: submit_once(Session, proposal_id, user_id)] * 4)
     assert not errors, errors
     assert len([r for r in results if r]) == 1
@@ -94,9 +77,9 @@ def test_simultaneous_clicks_make_one_submission(app, committed):
         assert session.scalars(select(Submission).where(Submission.proposal_id == proposal_id)).all().__len__() == 1
 
 
-def test_concurrent_submissions_get_unique_receipt_numbers(app, committed):
-    Session, made = committed
-    call_id, pairs = make_ready_proposals(app, Session, made, 12)
+def test_concurrent_submissions_get_unique_receipt_numbers(committed):
+    app, Session = committed
+    call_id, pairs = make_ready_proposals(app, Session, 12)
     targets = [lambda p=p, u=u: submit_once(Session, p, u) for p, u in pairs]
     results, errors = run_in_threads(targets)
     assert not errors, errors
@@ -107,3 +90,53 @@ def test_concurrent_submissions_get_unique_receipt_numbers(app, committed):
         assert call.receipt_counter == 12
         numbers = sorted(int(r.rsplit("-", 1)[1]) for r in results)
         assert numbers == list(range(1, 13))
+
+
+def test_double_click_on_submit_over_http_is_one_submission_and_no_error(committed, monkeypatch):
+    """Both clicks read the draft before either has written: each ticks the
+    declarations, and the second insert of the same declarations collides
+    with the first. The loser is rolled back and told the proposal is already
+    submitted; it never sees a server error."""
+    from .conftest import csrf_token_from
+
+    app, Session = committed
+    with app.app_context(), Session() as session:
+        factory = Factory(session, app)
+        call = factory.call()
+        user = factory.applicant()
+        proposal = factory.proposal(user, call)  # no declarations yet: both clicks add them
+        proposal_id, email = proposal.id, user.email
+
+    clients = []
+    for _ in range(2):
+        client = app.test_client()
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        assert client.post("/login", data={"email": email, "password": Factory.PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+        page = client.get(f"/proposals/{proposal_id}/confirm").get_data(as_text=True)
+        clients.append((client, csrf_token_from(page)))
+
+    both_read = threading.Barrier(2, timeout=20)
+    original = workflow.accept_declarations
+
+    def after_both_have_read(*args, **kwargs):
+        both_read.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "accept_declarations", after_both_have_read)
+    with Session() as session:
+        version = session.get(Proposal, proposal_id).version
+    from portal.domain.proposal_fields import DECLARATION_KEYS
+
+    def click(client, token):
+        return client.post(f"/proposals/{proposal_id}/submit", data={
+            "csrf_token": token, "version": str(version), "declarations": list(DECLARATION_KEYS)})
+
+    responses, errors = run_in_threads([lambda c=c, t=t: click(c, t) for c, t in clients])
+    assert not errors, errors
+    assert sorted(r.status_code for r in responses) == [302, 302], [r.get_data(as_text=True)[:300] for r in responses]
+    locations = sorted(r.headers["Location"] for r in responses)
+    assert any("/receipt/1" in location for location in locations), locations
+    assert any(location.endswith(f"/proposals/{proposal_id}") for location in locations), locations
+    with Session() as session:
+        assert len(session.scalars(select(Submission).where(Submission.proposal_id == proposal_id)).all()) == 1

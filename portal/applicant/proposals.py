@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.forms import EmptyForm
@@ -222,7 +223,11 @@ def submit(proposal_id: int):
     except ValueError:
         abort(400)
     accepted = set(request.form.getlist("declarations"))
-    missing = workflow.accept_declarations(db_session, proposal, accepted, user, now)
+    try:
+        missing = workflow.accept_declarations(db_session, proposal, accepted, user, now)
+        db_session.flush()
+    except IntegrityError:
+        return _lost_race(proposal_id)
     if missing:
         return render_template(
             "applicant/confirm.html", proposal=proposal, call=proposal.call,
@@ -233,10 +238,8 @@ def submit(proposal_id: int):
         ), 422
     try:
         submission = workflow.submit_proposal(db_session, proposal, user, expected, now)
-    except StaleDataError:
-        db_session.rollback()
-        flash("この提案はすでに提出されています。", "info")
-        return redirect(url_for("applicant.proposal_detail", proposal_id=proposal_id))
+    except (StaleDataError, IntegrityError):
+        return _lost_race(proposal_id)
     except workflow.WorkflowError as error:
         db_session.rollback()
         flash(error.message, "error")
@@ -245,6 +248,20 @@ def submit(proposal_id: int):
 
     send_submission_receipt(user, proposal, submission)
     return redirect(url_for("applicant.receipt", proposal_id=proposal.id, revision=submission.revision))
+
+
+def _lost_race(proposal_id: int):
+    """A second submit of the same proposal (a double click, two tabs) that
+    reached the database while the first was being written: the first one
+    stands. Whatever this request wrote is rolled back, and the group sees
+    the proposal as it now is."""
+    db_session.rollback()
+    proposal = load_own_proposal(proposal_id)
+    if proposal.status in workflow.EDITABLE_STATUSES:
+        flash("同時に別の操作があったため提出できませんでした。内容を確認して、もう一度提出してください。", "error")
+        return redirect(url_for("applicant.confirm_proposal", proposal_id=proposal_id))
+    flash("この提案はすでに提出されています。", "info")
+    return redirect(url_for("applicant.proposal_detail", proposal_id=proposal_id))
 
 
 @bp.get("/proposals/<int:proposal_id>/receipt/<int:revision>")
