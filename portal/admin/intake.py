@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..db import db_session
 from ..domain import intake
@@ -20,20 +20,23 @@ from .intake_forms import DepartmentOpinionForm, IntakeDecisionForm
 @bp.route("/calls/<int:call_id>/intake")
 def intake_list(call_id: int):
     call = load_staff_call(call_id)
+    # A fixed number of queries however many proposals (tests/test_query_counts.py):
+    # groups joined in, submissions in one query of their own.
     proposals = db_session.scalars(
         select(Proposal)
         .where(Proposal.call_id == call.id, Proposal.status.in_(intake.INTAKE_STATUSES),
                Proposal.receipt_number.is_not(None))
-        .options(selectinload(Proposal.group), selectinload(Proposal.submissions))
+        .options(joinedload(Proposal.group, innerjoin=True))
         .order_by(Proposal.receipt_number)
     ).all()
+    submitted = intake.submissions_by_proposal(db_session, call)
     rows = []
     for proposal in proposals:
-        submission = intake.latest_submission(proposal)
-        items = intake.checklist(proposal, submission)
-        rows.append({"proposal": proposal, "submission": submission, "first": proposal.submissions[0]
-                     if proposal.submissions else None, "checks": items,
-                     "failed": [item for item in items if not item.ok]})
+        history = submitted.get(proposal.id, [])
+        submission = history[-1] if history else None
+        items = intake.checklist(proposal, submission) if submission else []
+        rows.append({"proposal": proposal, "submission": submission, "first": history[0] if history else None,
+                     "checks": items, "failed": [item for item in items if not item.ok]})
     waiting = sum(1 for p in proposals if p.status in intake.DECIDABLE_STATUSES)
     return render_template("admin/intake/list.html", call=call, rows=rows, waiting=waiting)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     FEASIBILITY_LABELS,
+    Call,
     DepartmentOpinion,
     IntakeDecision,
     IntakeOutcome,
@@ -69,6 +70,19 @@ def latest_submission(proposal: Proposal, session: Session | None = None) -> Sub
         return session.scalars(select(Submission).where(Submission.proposal_id == proposal.id)
                                .order_by(Submission.revision.desc()).limit(1)).first()
     return proposal.submissions[-1] if proposal.submissions else None
+
+
+def submissions_by_proposal(session: Session, call: Call) -> dict[int, list[Submission]]:
+    """Every submission to ``call``, oldest first, by proposal id: one query
+    however many proposals there are. (``selectinload`` would split a long
+    list of proposals into batches of 500 ids, a query per batch.)"""
+    found: dict[int, list[Submission]] = {}
+    for submission in session.scalars(
+        select(Submission).join(Proposal, Proposal.id == Submission.proposal_id)
+        .where(Proposal.call_id == call.id).order_by(Submission.proposal_id, Submission.revision)
+    ):
+        found.setdefault(submission.proposal_id, []).append(submission)
+    return found
 
 
 def checklist(proposal: Proposal, submission: Submission | None = None) -> list[eligibility.CheckItem]:
