@@ -5,6 +5,9 @@ request boundary in :mod:`portal` commits once or rolls back.
 """
 from __future__ import annotations
 
+import json
+from functools import partial
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -15,7 +18,11 @@ db_session = scoped_session(session_factory)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
-    kwargs: dict = {"echo": echo, "future": True}
+    # JSON columns hold Japanese text (proposal snapshots, published results):
+    # stored as UTF-8 rather than \uXXXX escapes they take a third of the
+    # space. Hashes are taken over canonical JSON, never over this text.
+    kwargs: dict = {"echo": echo, "future": True,
+                    "json_serializer": partial(json.dumps, ensure_ascii=False)}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if url in ("sqlite://", "sqlite:///:memory:"):

@@ -10,10 +10,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "pdf.css"
+
+
+def _cached_page_references(self) -> tuple[bytes, ...]:
+    """pydyf's ``PDF.page_references`` builds a tuple of every page each time
+    it is read, and WeasyPrint's tagging (``pdf_tags``) reads it once per
+    structure element: quadratic in the size of the document. The log PDF of
+    a 300-proposal call (thousands of entries, hundreds of pages) spent many
+    minutes there. Pages are only ever appended to ``Kids``, so the tuple is
+    rebuilt when their number changes and is otherwise the same value."""
+    kids = self.pages["Kids"]
+    cached = self.__dict__.get("_page_references_cache")
+    if cached is None or cached[0] != len(kids):
+        cached = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        self.__dict__["_page_references_cache"] = cached
+    return cached[1]
+
+
+pydyf.PDF.page_references = property(_cached_page_references)
 
 
 class RefusingURLFetcher(URLFetcher):

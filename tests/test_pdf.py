@@ -192,3 +192,27 @@ def test_the_default_fetcher_refuses_too():
     assert fetcher.refused == ["file:///etc/passwd", "http://127.0.0.1:9/"]
     data = render_pdf('<html><body><img src="file:///etc/passwd"><p>控え</p></body></html>')
     assert "root:" not in pdf_text(data) and "控え" in pdf_text(data)
+
+
+def test_cached_page_references_give_the_same_tagged_pdf(monkeypatch):
+    """portal.pdf replaces pydyf's quadratic ``page_references`` with a
+    cached one; the tagged PDF (every /Pg of the structure tree) must be the
+    same, byte for byte, as with pydyf's own property."""
+    import pydyf
+
+    from portal import pdf
+
+    html = "<h1>記録</h1>" + "".join(f"<h2>項目{i}</h2><table><tr><th>{i}</th><td>内容{i}</td></tr></table>"
+                                     for i in range(120))
+    cached = pdf.render_pdf(html, title="記録", variant="pdf/ua-1")
+    monkeypatch.setattr(pydyf.PDF, "page_references", property(
+        lambda self: tuple(f"{number} 0 R".encode("ascii") for number in self.pages["Kids"][::3])))
+    uncached = pdf.render_pdf(html, title="記録", variant="pdf/ua-1")
+    assert cached == uncached
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(cached)) as document:
+        assert len(document.pages) > 3  # the structure tree points into several pages
+        assert "/StructTreeRoot" in document.Root
