@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres test-e2e setup system-deps system-deps-test db-upgrade demo serve clean
+.PHONY: run test test-sqlite test-postgres test-e2e setup system-deps system-deps-test db-upgrade demo serve serve-prod bench bench-quick system-deps-bench clean
 
 run: setup system-deps db-upgrade demo serve
 
@@ -24,6 +24,9 @@ system-deps:
 system-deps-test:
 	@scripts/system-deps.sh test
 
+system-deps-bench:
+	@scripts/system-deps.sh bench
+
 db-upgrade: setup
 	$(FLASK) db-upgrade
 
@@ -32,6 +35,18 @@ demo: setup
 
 serve:
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production: gunicorn with gunicorn.conf.py behind nginx (docs/deployment.md).
+# The secret key comes from the environment and is never made up here. No
+# `setup` prerequisite: a production server installs without the test extras.
+serve-prod:
+	@if [ -z "$$SECRET_KEY" ]; then \
+		echo "SECRET_KEY が設定されていません。本番用の鍵（32文字以上）を環境変数で渡してください。" >&2; \
+		echo "  鍵の作り方: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'" >&2; \
+		exit 1; \
+	fi
+	@test -x $(VENV)/bin/gunicorn || { echo "gunicorn がありません。$(PY) -m pip install -e . を実行してください。" >&2; exit 1; }
+	PORTAL_ENV=production $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
 # The whole suite: unit and integration tests on SQLite and on PostgreSQL,
 # then the end-to-end tests in a real browser.
@@ -50,6 +65,17 @@ test-postgres: setup
 
 test-e2e: setup system-deps-test
 	$(PY) -m pytest -q -m e2e -p no:cacheprovider
+
+# Speed, load and scale (issue 5): about 30-40 minutes on two cores, SQLite
+# then PostgreSQL; writes bench/RESULTS.md. BENCH_ARGS passes options, e.g.
+#   make bench BENCH_ARGS="--backends postgresql --applicants 300"
+# `make bench-quick` runs the same steps on small data in a few minutes.
+BENCH_ARGS ?=
+bench: setup system-deps-bench
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: setup system-deps-bench
+	$(PY) -m bench.run --quick --output bench/out/RESULTS-quick.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/portal.sqlite3* instance/uploads

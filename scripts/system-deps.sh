@@ -5,11 +5,14 @@
 #                                 # (pdftotext: the text of PDF attachments is scanned for
 #                                 # identifying words before reviewers see them)
 #   scripts/system-deps.sh test   # the same, plus chromium
+#   scripts/system-deps.sh bench  # the run packages, plus wrk (the HTTP load generator of bench/)
 set -euo pipefail
 mode="${1:-run}"
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-ipaexfont poppler-utils)
 if [ "$mode" = "test" ]; then
   packages+=(chromium)
+elif [ "$mode" = "bench" ]; then
+  packages+=(wrk)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
