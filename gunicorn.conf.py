@@ -41,11 +41,14 @@ graceful_timeout = 30
 # may send a request on a connection gunicorn is just closing.
 keepalive = 5
 
-# Restart each worker after about a thousand requests: WeasyPrint and
-# pikepdf can leave memory behind. The jitter keeps the workers from all
-# restarting in the same second.
-max_requests = 1000
-max_requests_jitter = 100
+# Restart each worker now and then: WeasyPrint and pikepdf can leave memory
+# behind. Not too often: a restarted worker starts with an empty page cache
+# and renders the results page of a large call again (a CPU-second). At 1,000
+# requests, results day (hundreds of requests a second) restarted every worker
+# every few seconds and cut the results page to a quarter of its speed
+# (bench/). The jitter keeps the workers from all restarting at once.
+max_requests = int(os.environ.get("PORTAL_MAX_REQUESTS", 50_000))
+max_requests_jitter = max_requests // 10
 
 # Each worker builds its own app (and its own SQLAlchemy engine and
 # connection pool) after the fork. Preloading would save some memory, but the

@@ -138,7 +138,9 @@ def _backend_section(outcome, options) -> list[str]:
             "### 1. 結果公表日", "",
             f"同じ gunicorn 設定（gunicorn.conf.py、ワーカー {outcome.memory.get('workers', '?')}、gthread）で"
             f"素のFlaskと交互に {day['rounds']} 回ずつ、各 {day['duration']} 秒、同時接続 {day['connections']}"
-            f"（wrk）。ページは {day['page_bytes']:,} バイト。",
+            f"（wrk、ブラウザーと同じく `Accept-Encoding: gzip` を送る）。ページは {day['page_bytes']:,} バイト、"
+            f"送られたのは {day.get('sent_bytes', day['page_bytes']):,} バイト（{day.get('encoding', 'identity')}）で、"
+            "素のFlaskはこの同じバイト列を返します。",
             "",
             "| 対象 | 毎秒リクエスト（中央値） | 各回 | 比（素のFlask比） | p50 | p95 | p99 | 2xx以外 | 接続エラー |",
             "|---|---|---|---|---|---|---|---|---|",

@@ -169,8 +169,10 @@ def wrk(url: str, *, duration: int, connections: int) -> dict:
     """One bounded wrk run against a loopback URL; its JSON summary."""
     if not url.startswith(f"http://{LOOPBACK}:"):
         raise ValueError("load is only ever sent to 127.0.0.1")
+    # Every browser says it accepts gzip; so does the load.
     command = ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{duration}s",
-               "--timeout", "10s", "--script", str(ROOT / "bench" / "wrk_report.lua"), url]
+               "--timeout", "10s", "--header", "Accept-Encoding: gzip",
+               "--script", str(ROOT / "bench" / "wrk_report.lua"), url]
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
     summary = json.loads(line.removeprefix("WRK_JSON "))
@@ -374,9 +376,14 @@ def measure_results_day(database_url: str, work: Path, slug: str, options: Optio
         uncached.start(results_path)
         with urllib.request.urlopen(portal.base_url + results_path, timeout=30) as response:
             page = response.read()
+        browser_request = urllib.request.Request(portal.base_url + results_path, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(browser_request, timeout=30) as response:
+            sent = response.read()  # as the portal sends it to a browser (urllib does not decompress)
+            encoding = response.headers.get("Content-Encoding", "")
         fixed_page = work / "fixed-page.html"
-        fixed_page.write_bytes(page)
+        fixed_page.write_bytes(sent)
         bare = Server("bare-flask", "bench.bare_app:app", {"BENCH_FIXED_PAGE": str(fixed_page),
+                                                           "BENCH_FIXED_ENCODING": encoding,
                                                            "PYTHONPATH": str(ROOT)}, work)
         with servers(bare):
             bare.start("/fixed")
@@ -395,7 +402,8 @@ def measure_results_day(database_url: str, work: Path, slug: str, options: Optio
                     runs[name].append(wrk(url, duration=options.duration, connections=options.connections))
             memory = {"portal_rss": portal.rss_bytes(), "bare_rss": bare.rss_bytes(),
                       "workers": int(portal.env.get("PORTAL_WORKERS") or (os.cpu_count() or 1) * 2 + 1)}
-    figures: dict = {"page_bytes": len(page), "connections": options.connections, "duration": options.duration,
+    figures: dict = {"page_bytes": len(page), "sent_bytes": len(sent), "encoding": encoding or "identity",
+                     "connections": options.connections, "duration": options.duration,
                      "rounds": options.rounds, "targets": {}}
     for name, items in runs.items():
         figures["targets"][name] = {

@@ -95,3 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         from .devtools import bp as dev_bp
 
         app.register_blueprint(dev_bp)
+
+    from .public.page_cache import PageCacheMiddleware
+
+    app.wsgi_app = PageCacheMiddleware(app, app.wsgi_app)

@@ -416,3 +416,79 @@ def test_with_no_copy_the_others_wait_for_the_one_rendering():
     waiter.join(5)
     [(page, second_claim)] = seen
     assert page.body == b"page" and second_claim is None
+
+
+def test_cached_pages_go_gzip_compressed_to_browsers_that_accept_it(client, published, micro_cache):
+    import gzip
+
+    slug = published.call.slug
+    plain = client.get(f"/calls/{slug}/results")
+    packed = client.get(f"/calls/{slug}/results", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data)
+    for response in (plain, packed):
+        assert {"Cookie", "Accept-Encoding"} <= set(response.headers["Vary"].replace(" ", "").split(","))
+    # One ETag per representation, each answering its own conditional request.
+    assert packed.headers["ETag"] != plain.headers["ETag"] and packed.headers["ETag"].endswith('-gzip"')
+    again = client.get(f"/calls/{slug}/results", headers={"Accept-Encoding": "gzip",
+                                                          "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    log = client.get(f"/calls/{slug}/log", headers={"Accept-Encoding": "gzip"})
+    assert log.headers["Content-Encoding"] == "gzip" and b"<html" in gzip.decompress(log.data)
+
+
+def test_without_the_cache_pages_are_sent_as_they_are(client, published):
+    response = client.get(f"/calls/{published.call.slug}/results", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
+
+
+def test_an_unchanged_page_is_checked_with_one_query_when_its_time_is_up_not_rendered_again(
+        client, published, micro_cache, count_queries, monkeypatch):
+    """A 300-proposal results page takes a CPU-second to render: when its
+    time is up, one small query tells the page is still right."""
+    from portal.public import results as public_results
+
+    _cache, clock = micro_cache
+    slug = published.call.slug
+    first = client.get(f"/calls/{slug}/results")
+    renders = []
+    original = public_results._render_results
+    monkeypatch.setattr(public_results, "_render_results", lambda *a, **k: renders.append(1) or original(*a, **k))
+    clock.now += 60
+    with count_queries() as checked:
+        again = client.get(f"/calls/{slug}/results")
+    assert again.data == first.data and renders == []
+    assert checked.count == 1, checked.statements
+    with count_queries() as cached:
+        client.get(f"/calls/{slug}/results")  # trusted again for the next period
+    assert cached.count == 0
+
+
+def test_a_fresh_page_is_answered_before_flask_with_the_headers_flask_sent(app, published, micro_cache,
+                                                                         monkeypatch):
+    """PageCacheMiddleware: the second anonymous request never reaches a
+    view; a request with a cookie, a conditional request or a query string
+    always does."""
+    slug = published.call.slug
+    anonymous = app.test_client(use_cookies=False)
+    first = anonymous.get(f"/calls/{slug}/results", headers={"Accept-Encoding": "gzip"})
+    plain_first = anonymous.get(f"/calls/{slug}/results")
+    dispatched = []
+    original = app.full_dispatch_request
+    monkeypatch.setattr(app, "full_dispatch_request", lambda: dispatched.append(1) or original())
+    again = anonymous.get(f"/calls/{slug}/results", headers={"Accept-Encoding": "gzip"})
+    plain = anonymous.get(f"/calls/{slug}/results")
+    head = anonymous.head(f"/calls/{slug}/results")
+    assert dispatched == []
+    assert again.data == first.data and again.headers["Content-Encoding"] == "gzip"
+    assert sorted(again.headers.items()) == sorted(first.headers.items())
+    assert plain.data == plain_first.data and "Content-Encoding" not in plain.headers
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == plain.headers["ETag"]
+    assert_security_headers("page answered before Flask", again)
+
+    anonymous.get(f"/calls/{slug}/results", headers={"Cookie": "portal_session=x"})
+    anonymous.get(f"/calls/{slug}/results", headers={"If-None-Match": plain.headers["ETag"]})
+    anonymous.get(f"/calls/{slug}/results?utm_source=press")
+    assert len(dispatched) == 3

@@ -55,7 +55,7 @@ def build_document(session: Session, call: Call, computed: results.CallResults, 
         named = decisions.adopts(decision.outcome) or proposal.name_publication_consent
         reviewers = []
         for member_id, total in row.reviewer_totals.items():
-            sheet = next(s for s in inputs.sheets if s.reviewer_key == member_id and s.proposal_key == row.key)
+            sheet = inputs.sheet(member_id, row.key)
             reviewers.append({"reviewer": inputs.pseudonym(member_id), "scores": dict(sheet.scores),
                               "total": format(total, "f"),
                               "dropped": member_id in (row.dropped_low, row.dropped_high)})

@@ -29,6 +29,7 @@ the results page.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
@@ -37,15 +38,15 @@ from pathlib import Path
 
 from flask import Response, abort, current_app, render_template, request, send_file, session
 from flask_login import current_user
-from sqlalchemy import select
-from werkzeug.http import generate_etag
+from sqlalchemy import func, select
+from werkzeug.http import generate_etag, http_date
 
 from ..db import db_session
 from ..domain import chain, publication, signing
 from ..domain.process_log import KIND_LABELS
 from ..domain.timeutil import format_jst
 from ..errors import refuse
-from ..models import Call, Publication
+from ..models import Call, LogEntry, Publication
 from . import bp
 from .page_cache import page_cache
 
@@ -166,20 +167,36 @@ def _same_for_everyone() -> bool:
 
 
 def _page_response(body: bytes, *, shared: bool, cache: str, last_modified: datetime | None,
-                   etag: str | None = None) -> Response:
-    response = Response(body, mimetype="text/html")
+                   etag: str | None = None, gzip_body: bytes | None = None) -> Response:
+    """A public page. ``gzip_body``, when the cache made one, goes to
+    visitors whose browser accepts gzip, under its own ETag (a strong ETag
+    names one exact representation)."""
+    compressed = gzip_body is not None and shared and "gzip" in request.accept_encodings
+    response = Response(gzip_body if compressed else body, mimetype="text/html")
     response.vary.add("Cookie")
+    if gzip_body is not None:
+        response.vary.add("Accept-Encoding")
     if not shared:
         # Signed-in visitors see their own menu: no validators, and the
         # security hook makes the page no-store.
         return response
     response.headers["Cache-Control"] = cache
-    response.set_etag(etag or generate_etag(body))
+    etag = etag or generate_etag(body)
+    if compressed:
+        response.headers["Content-Encoding"] = "gzip"
+        etag = f"{etag}-gzip"
+    response.set_etag(etag)
     if last_modified is not None:
-        response.last_modified = last_modified
+        response.headers["Last-Modified"] = _http_date(last_modified)
     if request.if_none_match or request.if_modified_since:
         return response.make_conditional(request)
     return response
+
+
+@functools.lru_cache(maxsize=256)
+def _http_date(moment: datetime) -> str:
+    """The same few publication times are formatted for every request."""
+    return http_date(moment)
 
 
 def _render(template: str, **context) -> bytes:
@@ -210,34 +227,62 @@ def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
     )
 
 
-def _cached(key: tuple, shared: bool):
-    """(cache, page, claim) for a response that may come from the worker's
-    page cache (the same for everyone, caching on): ``page`` to serve, or
-    the ``claim`` to render it under (see ``PageCache.lookup``)."""
+def _freshness(slug: str) -> tuple | None:
+    """What every cached page of a call is rendered from, in one small
+    query: the call, its newest publication and the head of its log. A
+    cached page whose token is unchanged is still right. None for a slug no
+    published call has (the rendering then answers 404)."""
+    if not slug or len(slug) > SLUG_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in slug):
+        return None
+    row = db_session.execute(
+        select(Call.id,
+               select(func.max(Publication.id)).where(Publication.call_id == Call.id).scalar_subquery(),
+               select(func.max(LogEntry.seq)).where(LogEntry.call_id == Call.id).scalar_subquery())
+        .where(Call.slug == slug, Call.published_at.is_not(None))
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def _from_cache(key: tuple, shared: bool, serve, render) -> Response:
+    """A page the same for everyone, from the worker's page cache when
+    caching is on: ``serve(entry)`` answers from an entry; ``render(cache,
+    token)`` renders, stores (when ``cache``) and answers. One thread per
+    page renders or checks at a time (``PageCache.lookup``)."""
     ttl = current_app.config.get("RESULTS_PAGE_CACHE_SECONDS") or 0
     if not shared or ttl <= 0:
-        return None, None, None
+        return render(None, None)
     cache = page_cache()
     page, claim = cache.lookup(key, ttl)
-    return cache, page, claim
-
-
-def _results_page(slug: str, version: int | None) -> Response:
-    """The results page (``version`` None: the latest), from the worker's
-    micro-cache when the visitor sees what everyone sees."""
-    shared = _same_for_everyone()
-    key = ("results", slug, version)
-    cache, hit, claim = _cached(key, shared)
-    if hit is not None:
-        return _page_response(hit.body, shared=True, cache=LATEST, last_modified=hit.last_modified, etag=hit.etag)
+    if page is not None:
+        return serve(page)
     try:
-        return _render_results_page(slug, version, key, cache, shared)
+        token = _freshness(key[1])
+        still_right = cache.revalidated(key, token)
+        if still_right is not None:
+            return serve(still_right)
+        return render(cache, token)
     finally:
         if claim is not None:
             claim.release()
 
 
-def _render_results_page(slug: str, version: int | None, key: tuple, cache, shared: bool) -> Response:
+def _serve_page(cache_control: str):
+    def serve(entry) -> Response:
+        return _page_response(entry.body, shared=True, cache=cache_control, last_modified=entry.last_modified,
+                              etag=entry.etag, gzip_body=entry.gzip_body)
+    return serve
+
+
+def _results_page(slug: str, version: int | None) -> Response:
+    """The results page (``version`` None: the latest), from the worker's
+    page cache when the visitor sees what everyone sees."""
+    shared = _same_for_everyone()
+    key = ("results", slug, version)
+    return _from_cache(key, shared, _serve_page(LATEST),
+                       lambda cache, token: _render_results_page(slug, version, key, cache, token, shared))
+
+
+def _render_results_page(slug: str, version: int | None, key: tuple, cache, token, shared: bool) -> Response:
     call = load_public_call(slug)
     if version is None:
         row = newest = _latest(call)
@@ -249,9 +294,11 @@ def _render_results_page(slug: str, version: int | None, key: tuple, cache, shar
     # it last changed when the newest version was published.
     last_modified = _clamped(newest.published_at)
     etag = generate_etag(body)
+    compressed = None
     if cache is not None:
-        cache.put(key, body, etag, last_modified)
-    return _page_response(body, shared=shared, cache=LATEST, last_modified=last_modified, etag=etag)
+        compressed = cache.put(key, body, etag, last_modified, compress=True, token=token).gzip_body
+    return _page_response(body, shared=shared, cache=LATEST, last_modified=last_modified, etag=etag,
+                          gzip_body=compressed)
 
 
 @bp.get("/calls/<slug>/results")
@@ -340,17 +387,11 @@ def _log_last_modified(document: dict | None) -> datetime | None:
 @bp.get("/calls/<slug>/log")
 def process_log(slug: str):
     shared = _same_for_everyone()
-    cache, hit, claim = _cached(("log", slug), shared)
-    if hit is not None:
-        return _page_response(hit.body, shared=True, cache=LOG, last_modified=hit.last_modified, etag=hit.etag)
-    try:
-        return _render_log_page(slug, cache, shared)
-    finally:
-        if claim is not None:
-            claim.release()
+    return _from_cache(("log", slug), shared, _serve_page(LOG),
+                       lambda cache, token: _render_log_page(slug, cache, token, shared))
 
 
-def _render_log_page(slug: str, cache, shared: bool) -> Response:
+def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
     call = load_public_call(slug)
     document = _log_document(call)
     row = publication.latest(db_session, call)
@@ -362,26 +403,24 @@ def _render_log_page(slug: str, cache, shared: bool) -> Response:
     )
     last_modified = _log_last_modified(document)
     etag = generate_etag(body)
+    compressed = None
     if cache is not None and last_modified is not None:
-        cache.put(("log", slug), body, etag, last_modified)
-    return _page_response(body, shared=shared, cache=LOG, last_modified=last_modified, etag=etag)
+        compressed = cache.put(("log", slug), body, etag, last_modified, compress=True, token=token).gzip_body
+    return _page_response(body, shared=shared, cache=LOG, last_modified=last_modified, etag=etag,
+                          gzip_body=compressed)
 
 
 @bp.get("/calls/<slug>/log.json")
 def process_log_json(slug: str):
+    def serve(entry) -> Response:
+        return _document_response(entry.body, "application/json", f"{_ascii(slug)}-log.json", LOG,
+                                  last_modified=entry.last_modified)
+
     # The JSON is the same for everyone, signed in or not.
-    cache, hit, claim = _cached(("log.json", slug), True)
-    if hit is not None:
-        return _document_response(hit.body, "application/json", f"{_ascii(slug)}-log.json", LOG,
-                                  last_modified=hit.last_modified)
-    try:
-        return _render_log_json(slug, cache)
-    finally:
-        if claim is not None:
-            claim.release()
+    return _from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
 
 
-def _render_log_json(slug: str, cache) -> Response:
+def _render_log_json(slug: str, cache, token) -> Response:
     call = load_public_call(slug)
     document = _log_document(call)
     if document is None:
@@ -389,7 +428,7 @@ def _render_log_json(slug: str, cache) -> Response:
     data = _json_bytes(document)
     last_modified = _log_last_modified(document)
     if cache is not None and last_modified is not None:
-        cache.put(("log.json", slug), data, generate_etag(data), last_modified)
+        cache.put(("log.json", slug), data, generate_etag(data), last_modified, token=token)
     return _document_response(data, "application/json", f"{_ascii(call.slug)}-log.json", LOG,
                               last_modified=last_modified)
 
