@@ -66,7 +66,7 @@ test-postgres: setup
 test-e2e: setup system-deps-test
 	$(PY) -m pytest -q -m e2e -p no:cacheprovider
 
-# Speed, load and scale (issue 5): about 30-40 minutes on two cores, SQLite
+# Speed, load and scale (issue 5): about 25 minutes on two cores, SQLite
 # then PostgreSQL; writes bench/RESULTS.md. BENCH_ARGS passes options, e.g.
 #   make bench BENCH_ARGS="--backends postgresql --applicants 300"
 # `make bench-quick` runs the same steps on small data in a few minutes.
