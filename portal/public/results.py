@@ -8,7 +8,7 @@ docs/transparency.md; keep the two in step.
 
     /calls/<slug>/results            page      (.json .csv .pdf twins)
     /calls/<slug>/results/v<n>       an earlier version after a correction
-    /calls/<slug>/log                the process log (.json .pdf twins)
+    /calls/<slug>/log                the process log (.json .pdf twins; log_pages.py)
     /transparency/public-key.pem     the key that signs the log head
     /transparency/verify_log.py      the citizen's verifier
 
@@ -18,14 +18,10 @@ conditional requests with 304. Pages for signed-in visitors show their own
 menu and stay out of every cache.
 
 Results day: the press links the results page and hundreds of anonymous
-requests per second arrive. Each worker keeps the rendered bytes of the
-anonymous results pages, the log page and log.json (``page_cache``) for
-``RESULTS_PAGE_CACHE_SECONDS``, so a burst costs one rendering per worker per
-period. The cache is per process: a correction published through another
-worker, or a new log entry, shows everywhere within that period
-(docs/deployment.md). Rendering the log of a large call (thousands of
-entries, each one signed over) takes seconds, so it needs this as much as
-the results page.
+requests per second arrive. Such pages come from the worker's page cache
+(``page_cache.py``: answered before Flask, gzip-compressed, revalidated
+with one query every ``RESULTS_PAGE_CACHE_SECONDS``); a correction shows
+on every worker within that period (docs/deployment.md).
 """
 from __future__ import annotations
 
@@ -43,7 +39,6 @@ from werkzeug.http import generate_etag, http_date
 
 from ..db import db_session
 from ..domain import chain, publication, signing
-from ..domain.process_log import KIND_LABELS
 from ..domain.timeutil import format_jst
 from ..errors import refuse
 from ..models import Call, LogEntry, Publication
@@ -59,18 +54,6 @@ VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_log.py
 SLUG_MAX = 40  # calls.slug is VARCHAR(40)
 
 ADOPTED_OUTCOMES = ("adopted", "conditional")
-
-
-PAYLOAD_LABELS = {
-    "call_ref": "募集番号", "title": "名称", "fiscal_year": "年度", "opens_at": "受付開始（UTC）",
-    "closes_at": "締切（UTC）", "budget_cap_yen": "1件あたりの上限額（円）", "criteria": "審査基準",
-    "rules": "ルール", "document_sha256": "文書のSHA-256", "reason": "理由", "proposal_code": "提案コード",
-    "proposal_codes": "提案コード", "outcome": "結果", "reviewer": "審査委員", "ground": "事由",
-    "commitment": "封印値（コミットメント）", "sealed_count": "封印された採点の数",
-    "revealed_count": "公開された採点の数", "supersedes_seq": "置き換える封印の記録番号",
-    "outcomes": "決定", "basis": "根拠", "url": "公表先", "corrects_seq": "訂正する記録の番号",
-    "correction": "訂正の内容", "stage": "審査段階",
-}
 
 
 # -- loading -------------------------------------------------------------------
@@ -368,79 +351,6 @@ def _ascii(slug: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", slug) or "call"
 
 
-# -- the process log -----------------------------------------------------------------
-
-def _log_document(call: Call) -> dict | None:
-    return publication.log_document(db_session, call, base_url=publication.Settings.current().base_url)
-
-
-def _log_last_modified(document: dict | None) -> datetime | None:
-    """The time of the log's last entry (entries are appended in time order)."""
-    entries = (document or {}).get("entries") or []
-    try:
-        last = datetime.fromisoformat(entries[-1]["at"].replace("Z", "+00:00"))
-    except (IndexError, KeyError, AttributeError, ValueError):
-        return None
-    return _clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
-
-
-@bp.get("/calls/<slug>/log")
-def process_log(slug: str):
-    shared = _same_for_everyone()
-    return _from_cache(("log", slug), shared, _serve_page(LOG),
-                       lambda cache, token: _render_log_page(slug, cache, token, shared))
-
-
-def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
-    call = load_public_call(slug)
-    document = _log_document(call)
-    row = publication.latest(db_session, call)
-    body = _render(
-        "public/log.html", call=call, doc=document, results_public=row is not None,
-        log_pdf=bool(row and row.log_pdf_name),
-        fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
-        kind_labels=KIND_LABELS, payload_labels=PAYLOAD_LABELS,
-    )
-    last_modified = _log_last_modified(document)
-    etag = generate_etag(body)
-    compressed = None
-    if cache is not None and last_modified is not None:
-        compressed = cache.put(("log", slug), body, etag, last_modified, compress=True, token=token).gzip_body
-    return _page_response(body, shared=shared, cache=LOG, last_modified=last_modified, etag=etag,
-                          gzip_body=compressed)
-
-
-@bp.get("/calls/<slug>/log.json")
-def process_log_json(slug: str):
-    def serve(entry) -> Response:
-        return _document_response(entry.body, "application/json", f"{_ascii(slug)}-log.json", LOG,
-                                  last_modified=entry.last_modified)
-
-    # The JSON is the same for everyone, signed in or not.
-    return _from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
-
-
-def _render_log_json(slug: str, cache, token) -> Response:
-    call = load_public_call(slug)
-    document = _log_document(call)
-    if document is None:
-        refuse(404, "この募集の審査プロセスの記録はまだありません。")
-    data = _json_bytes(document)
-    last_modified = _log_last_modified(document)
-    if cache is not None and last_modified is not None:
-        cache.put(("log.json", slug), data, generate_etag(data), last_modified, token=token)
-    return _document_response(data, "application/json", f"{_ascii(call.slug)}-log.json", LOG,
-                              last_modified=last_modified)
-
-
-@bp.get("/calls/<slug>/log.pdf")
-def process_log_pdf(slug: str):
-    call = load_public_call(slug)
-    row = _latest(call)
-    return _stored_pdf(row.log_pdf_name, f"{_ascii(call.slug)}-log-v{row.version}.pdf", LATEST,
-                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=_clamped(row.published_at))
-
-
 # -- the key and the verifier ------------------------------------------------------------
 
 @bp.get("/transparency/public-key.pem")
@@ -486,18 +396,3 @@ def utc_text_jst(value) -> str:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return format_jst(parsed)
-
-
-@bp.app_template_filter("log_value")
-def log_value(value) -> str:
-    """A payload value as text: scalars as they are, lists of scalars joined,
-    anything nested as its canonical JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int)):
-        return str(value)
-    if value is None:
-        return ""
-    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-        return "、".join(str(v) for v in value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
