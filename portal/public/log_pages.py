@@ -31,12 +31,12 @@ from .results import (
     _from_cache,
     _json_bytes,
     _latest,
-    _page_response,
     _render,
     _same_for_everyone,
     _serve_page,
     _stored_pdf,
     load_public_call,
+    rendered_page,
 )
 
 PAYLOAD_LABELS = {
@@ -82,13 +82,8 @@ def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
         fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
         kind_labels=KIND_LABELS, payload_labels=PAYLOAD_LABELS,
     )
-    last_modified = _log_last_modified(document)
-    etag = generate_etag(body)
-    compressed = None
-    if cache is not None and last_modified is not None:
-        compressed = cache.put(("log", slug), body, etag, last_modified, compress=True, token=token).gzip_body
-    return _page_response(body, shared=shared, cache=LOG, last_modified=last_modified, etag=etag,
-                          gzip_body=compressed)
+    return rendered_page(body, key=("log", slug), cache=cache, token=token, shared=shared, cache_control=LOG,
+                         last_modified=_log_last_modified(document))
 
 
 @bp.get("/calls/<slug>/log.json")

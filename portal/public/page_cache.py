@@ -93,7 +93,7 @@ class PageCache:
         it, then ``claim.release()`` (in a ``finally``). (None, None): render
         without storing the wait for another thread's rendering timed out."""
         render_lock = self._render_locks[hash(key) % RENDER_LOCK_STRIPES]
-        entry = self._peek(key)
+        entry = self.peek(key)
         if entry is not None:
             age = self.clock() - entry.stored_at
             if age < ttl:
@@ -104,7 +104,7 @@ class PageCache:
                 return entry, None  # another thread is rendering it again
         if not render_lock.acquire(timeout=RENDER_WAIT_SECONDS):
             return None, None
-        entry = self._peek(key)  # rendered by the thread we waited for?
+        entry = self.peek(key)  # rendered by the thread we waited for?
         if entry is not None and self.clock() - entry.stored_at < ttl:
             render_lock.release()
             return entry, None
@@ -131,9 +131,7 @@ class PageCache:
             return entry
 
     def peek(self, key: tuple) -> CachedPage | None:
-        return self._peek(key)
-
-    def _peek(self, key: tuple) -> CachedPage | None:
+        """The entry for ``key`` whatever its age (most recently used now)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:

@@ -58,10 +58,16 @@ ADOPTED_OUTCOMES = ("adopted", "conditional")
 
 # -- loading -------------------------------------------------------------------
 
+def plausible_slug(slug: str) -> bool:
+    """A slug some call could have: asking the database about any other
+    would only risk a database error."""
+    return bool(slug) and len(slug) <= SLUG_MAX and not any(ord(ch) < 32 or ord(ch) == 127 for ch in slug)
+
+
 def load_public_call(slug: str) -> Call:
     """A published call by slug; anything else (unknown, unpublished, a slug
     no call could have) is a 404, never a database error."""
-    if not slug or len(slug) > SLUG_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in slug):
+    if not plausible_slug(slug):
         abort(404)
     call = db_session.scalar(select(Call).where(Call.slug == slug, Call.published_at.is_not(None)))
     if call is None:
@@ -215,7 +221,7 @@ def _freshness(slug: str) -> tuple | None:
     query: the call, its newest publication and the head of its log. A
     cached page whose token is unchanged is still right. None for a slug no
     published call has (the rendering then answers 404)."""
-    if not slug or len(slug) > SLUG_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in slug):
+    if not plausible_slug(slug):
         return None
     row = db_session.execute(
         select(Call.id,
@@ -249,6 +255,18 @@ def _from_cache(key: tuple, shared: bool, serve, render) -> Response:
             claim.release()
 
 
+def rendered_page(body: bytes, *, key: tuple, cache, token, shared: bool, cache_control: str,
+                  last_modified: datetime | None) -> Response:
+    """A page just rendered: stored in the page cache (when ``cache``, and
+    with a time to validate it by) with its gzip form, then answered."""
+    etag = generate_etag(body)
+    compressed = None
+    if cache is not None and last_modified is not None:
+        compressed = cache.put(key, body, etag, last_modified, compress=True, token=token).gzip_body
+    return _page_response(body, shared=shared, cache=cache_control, last_modified=last_modified, etag=etag,
+                          gzip_body=compressed)
+
+
 def _serve_page(cache_control: str):
     def serve(entry) -> Response:
         return _page_response(entry.body, shared=True, cache=cache_control, last_modified=entry.last_modified,
@@ -275,13 +293,8 @@ def _render_results_page(slug: str, version: int | None, key: tuple, cache, toke
     body = _render_results(call, row, latest=newest.version == row.version)
     # Every version's page says whether it is the latest and lists them all:
     # it last changed when the newest version was published.
-    last_modified = _clamped(newest.published_at)
-    etag = generate_etag(body)
-    compressed = None
-    if cache is not None:
-        compressed = cache.put(key, body, etag, last_modified, compress=True, token=token).gzip_body
-    return _page_response(body, shared=shared, cache=LATEST, last_modified=last_modified, etag=etag,
-                          gzip_body=compressed)
+    return rendered_page(body, key=key, cache=cache, token=token, shared=shared, cache_control=LATEST,
+                         last_modified=_clamped(newest.published_at))
 
 
 @bp.get("/calls/<slug>/results")
