@@ -137,8 +137,8 @@ def prepare(database_url: str, *, applicants: int, password: str, closes_in_minu
 def _create_call(session, token: str, now, closes_in_minutes: int):
     """A call created and published through the secretariat's verbs, so its
     process log starts with ``call_published`` as a real one does."""
-    from portal.domain import call_admin
-    from portal.domain.call_settings import DEFAULT_LEVELS, CallSettings, CriterionInput
+    from portal.domain.calls import call_admin
+    from portal.domain.calls.call_settings import DEFAULT_LEVELS, CallSettings, CriterionInput
     from portal.domain.timeutil import fiscal_year_of, to_jst
 
     closes = now + timedelta(minutes=closes_in_minutes)
@@ -167,7 +167,7 @@ def _create_call(session, token: str, now, closes_in_minutes: int):
 
 def draft_form(number: int, fiscal_year: int) -> list[tuple[str, str]]:
     """A complete proposal as the editor's form carries it."""
-    from portal.domain.proposal_fields import REQUEST_CATEGORY, TEXT_FIELDS
+    from portal.domain.proposals.proposal_fields import REQUEST_CATEGORY, TEXT_FIELDS
 
     texts = {f.key: f"{f.label}の内容です。地域の見守りを市と協働で進めます。" for f in TEXT_FIELDS}
     texts["title"] = f"地域見守りネットワーク事業 {number:04d}"
@@ -190,8 +190,8 @@ def _applicant_with_draft(session, call, email: str, password_hash: str, number:
 
     from werkzeug.datastructures import MultiDict
 
-    from portal.domain import workflow
-    from portal.domain.proposal_input import parse_proposal_form
+    from portal.domain.proposals import workflow
+    from portal.domain.proposals.proposal_input import parse_proposal_form
     from portal.files.samples import attach_sample_documents
     from portal.models import Group, GroupKind, Proposal, ProposalStatus, Role, StatusEvent, User
 
@@ -547,8 +547,8 @@ def verify(database_url: str, prepared: Prepared | dict, run_result: dict) -> di
     from sqlalchemy.orm import Session
 
     from portal.db import make_engine
-    from portal.domain import process_log
-    from portal.domain.chain import PROPOSAL_RECEIVED
+    from portal.domain.log import process_log
+    from portal.domain.log.chain import PROPOSAL_RECEIVED
     from portal.models import Call, LogEntry, Proposal, ProposalStatus, Submission
 
     prepared = Prepared.of(prepared)

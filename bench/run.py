@@ -284,7 +284,7 @@ def measure_aggregation_and_pdf(database_url: str, work: Path, slug: str, pdf_ro
 
     from portal import create_app
     from portal.db import db_session
-    from portal.domain import publication, result_pdfs, results
+    from portal.domain.results import publication, result_pdfs, results
     from portal.files import storage
     from portal.models import Call
     from portal.pdf import STYLESHEET

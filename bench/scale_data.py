@@ -41,20 +41,14 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.auth.sessions import hash_password
 from portal.db import db_session
-from portal.domain import (
-    call_admin,
-    decisions,
-    intake,
-    panel,
-    progress,
-    publication,
-    release,
-    results,
-    review_copy,
-    scoring,
-    workflow,
-)
-from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
+from portal.domain.anonymity import release, review_copy
+from portal.domain.calls import call_admin
+from portal.domain.intake import intake
+from portal.domain.panel import panel
+from portal.domain.proposals import workflow
+from portal.domain.results import decisions, publication, results
+from portal.domain.scoring import progress, scoring
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
 from portal.domain.timeutil import now_utc
 from portal.files.samples import REQUIRED_DOCUMENTS, sample_pdf
 from portal.files.sanitize import sanitize

@@ -99,7 +99,7 @@ def init_cli(app: Flask) -> None:
     @click.option("--call", "slug", default=None, help="募集の識別子（slug）。省略するとすべての募集")
     def verify_log(slug: str | None):
         """Verify the process log, signatures, sealed scores and published documents."""
-        from .domain import signing, verification
+        from .domain.log import signing, verification
         from .models import Call, LogEntry
 
         path = signing.key_path(current_app.config, current_app.instance_path)
@@ -133,7 +133,7 @@ def init_cli(app: Flask) -> None:
     @app.cli.command("publish-due")
     def publish_due():
         """Publish the results of calls whose scheduled time has passed (for cron)."""
-        from .domain import publication
+        from .domain.results import publication
         from .domain.timeutil import now_utc
         from .mail import send_mail
 

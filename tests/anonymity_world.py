@@ -18,8 +18,11 @@ import pikepdf
 from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
-from portal.domain import conflict_check, intake, panel, review_copy, workflow
-from portal.domain.release import release_for_review
+from portal.domain.anonymity import review_copy
+from portal.domain.intake import intake
+from portal.domain.panel import conflict_check, panel
+from portal.domain.proposals import workflow
+from portal.domain.anonymity.release import release_for_review
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.files.sanitize import sanitize

@@ -5,9 +5,10 @@ import itertools
 from datetime import date, timedelta
 
 from portal.auth.sessions import hash_password
-from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
-from portal.domain import panel, workflow
-from portal.domain.chain import canonical_json, sha256_hex
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
+from portal.domain.panel import panel
+from portal.domain.proposals import workflow
+from portal.domain.log.chain import canonical_json, sha256_hex
 from portal.domain.timeutil import now_utc
 from portal.files.samples import attach_sample_documents
 from portal.models import (

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY
 from portal.models import OutboxMessage, Proposal
 
 from .conftest import csrf_token_from

@@ -1,12 +1,13 @@
 """Building scored calls for the results tests with the real verbs:
 proposals submitted and released, reviewers clearing, scoring, submitting
-(sealing) through ``portal.domain.scoring``, scoring closed, decisions."""
+(sealing) through ``portal.domain.scoring.scoring``, scoring closed, decisions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from portal.domain import decisions, publication, scoring
+from portal.domain.results import decisions, publication
+from portal.domain.scoring import scoring
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Assignment,

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.domain import call_admin, process_log
-from portal.domain.chain import CALL_PUBLISHED, CRITERIA_CHANGED
+from portal.domain.calls import call_admin
+from portal.domain.log import process_log
+from portal.domain.log.chain import CALL_PUBLISHED, CRITERIA_CHANGED
 from portal.domain.timeutil import JST, now_utc, to_jst
 from portal.models import (
     Assignment,

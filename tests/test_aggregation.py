@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.domain import aggregation as agg
-from portal.domain.aggregation import (
+from portal.domain.results import aggregation as agg
+from portal.domain.results.aggregation import (
     AggregationError,
     AggregationRules,
     CriterionRule,

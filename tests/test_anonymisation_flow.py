@@ -10,8 +10,10 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from portal.domain import intake, review_copy, workflow
-from portal.domain.identity import fold
+from portal.domain.anonymity import review_copy
+from portal.domain.intake import intake
+from portal.domain.proposals import workflow
+from portal.domain.anonymity.identity import fold
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.files.sanitize import sanitize

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.domain.anonymise import (
+from portal.domain.anonymity.anonymise import (
     ADDRESS,
     EMAIL,
     EXTRA_TERM,
@@ -22,7 +22,7 @@ from portal.domain.anonymise import (
     find_identifiers,
     redact_fields,
 )
-from portal.domain.identity import (
+from portal.domain.anonymity.identity import (
     fold,
     fold_with_map,
     group_name_terms,

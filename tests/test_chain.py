@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from portal.domain import chain
-from portal.domain.chain import (
+from portal.domain.log import chain
+from portal.domain.log.chain import (
     CanonicalError,
     ChainError,
     Entry,

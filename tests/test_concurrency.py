@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.domain import workflow
+from portal.domain.proposals import workflow
 from portal.domain.timeutil import now_utc
 from portal.models import Call, Proposal, Submission, User
 
@@ -126,7 +126,7 @@ def test_double_click_on_submit_over_http_is_one_submission_and_no_error(committ
     monkeypatch.setattr(workflow, "accept_declarations", after_both_have_read)
     with Session() as session:
         version = session.get(Proposal, proposal_id).version
-    from portal.domain.proposal_fields import DECLARATION_KEYS
+    from portal.domain.proposals.proposal_fields import DECLARATION_KEYS
 
     def click(client, token):
         return client.post(f"/proposals/{proposal_id}/submit", data={

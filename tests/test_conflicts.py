@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.domain.anonymise import GroupIdentity
-from portal.domain.conflicts import Affiliation, ConflictFlag, find_conflicts
+from portal.domain.anonymity.anonymise import GroupIdentity
+from portal.domain.panel.conflicts import Affiliation, ConflictFlag, find_conflicts
 
 GROUPS = {
     1: GroupIdentity(

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.domain import chain, decisions, process_log
+from portal.domain.log import chain, process_log
+from portal.domain.results import decisions
 from portal.domain.timeutil import now_utc
 from portal.models import Decision, DecisionOutcome, LogEntry
 
@@ -104,7 +105,7 @@ def test_finalise_logs_every_outcome_once_and_notices_later_changes(db, scored):
 
 
 def test_prefilled_review_comment_comes_from_the_reviewers(db, scored):
-    from portal.domain import results
+    from portal.domain.results import results
 
     inputs = results.gather(db, scored.call)
     assert decisions.prefill_comment(inputs, scored.proposals[0].id) == \

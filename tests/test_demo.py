@@ -29,8 +29,11 @@ from portal.demo import (
     STAFF,
     load_demo_data,
 )
-from portal.domain import chain, process_log, progress, publication, signing, verification, workflow
-from portal.domain.proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, REQUEST_CATEGORY
+from portal.domain.log import chain, process_log, signing, verification
+from portal.domain.proposals import workflow
+from portal.domain.results import publication
+from portal.domain.scoring import progress
+from portal.domain.proposals.proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, REQUEST_CATEGORY
 from portal.domain.timeutil import now_utc
 from portal.migrate import upgrade
 from portal.models import (

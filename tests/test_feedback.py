@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.domain import publication
+from portal.domain.results import publication
 from portal.domain.timeutil import now_utc
 
 from .test_public_results import SECRET_NAME, Tables, RealPublished

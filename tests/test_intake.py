@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.domain import eligibility, intake, process_log, workflow
-from portal.domain.proposal_fields import DECLARATIONS
+from portal.domain.intake import eligibility, intake
+from portal.domain.log import process_log
+from portal.domain.proposals import workflow
+from portal.domain.proposals.proposal_fields import DECLARATIONS
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Call,

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import policy
-from portal.domain import conflict_check, panel, process_log
-from portal.domain.chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED
+from portal.domain.log import process_log
+from portal.domain.panel import conflict_check, panel
+from portal.domain.log.chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Assignment,

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.domain import conflict_check, panel, process_log, progress, scoring
-from portal.domain.chain import REVIEWER_RECUSED, SCORE_REOPENED, SCORING_CLOSED
-from portal.domain.scoring import ScoreInput, SheetInput
+from portal.domain.log import process_log
+from portal.domain.panel import conflict_check, panel
+from portal.domain.scoring import progress, scoring
+from portal.domain.log.chain import REVIEWER_RECUSED, SCORE_REOPENED, SCORING_CLOSED
+from portal.domain.scoring.scoring import ScoreInput, SheetInput
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Assignment,

@@ -23,8 +23,8 @@ from portal.domain.normalize import (
     normalize_text,
     parse_yen,
 )
-from portal.domain.proposal_fields import DECLARATION_KEYS, EXPENSE_CATEGORIES, INCOME_CATEGORIES, TEXT_FIELDS
-from portal.domain.proposal_input import parse_proposal_form
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, EXPENSE_CATEGORIES, INCOME_CATEGORIES, TEXT_FIELDS
+from portal.domain.proposals.proposal_input import parse_proposal_form
 from portal.models import BudgetKind, CollaborationForm, Proposal, ProposalStatus
 
 from .conftest import csrf_token_from

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY
 from portal.models import OutboxMessage, Proposal, ProposalStatus, Submission
 
 from .conftest import csrf_token_from

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from portal.domain import chain, process_log
+from portal.domain.log import chain, process_log
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.models import Publication
@@ -133,7 +133,7 @@ class Published:
 
 
 def _public_key_pem(factory) -> str:
-    from portal.domain import signing
+    from portal.domain.log import signing
 
     return signing.public_key_pem(signing.key_for_app(factory.app))
 
@@ -426,7 +426,8 @@ class RealPublished:
     (PDFs rendered and stored, log revealed and signed)."""
 
     def __init__(self, factory, *, reviewers=2, publish=True):
-        from portal.domain import decisions, publication, scoring
+        from portal.domain.results import decisions, publication
+        from portal.domain.scoring import scoring
         from portal.models import Assignment
 
         session = factory.session
@@ -482,7 +483,7 @@ def _csv_rows(data: bytes) -> list[dict]:
 
 
 def _check_the_stored_document_and_files(client, real):
-    from portal.domain import publication
+    from portal.domain.results import publication
 
     slug = real.call.slug
     assert client.get(f"/calls/{slug}/results.json").get_json() == real.document
@@ -630,7 +631,7 @@ def test_real_publication_serves_stored_files_and_a_log_that_verifies(client, re
 
 
 def test_a_real_correction_keeps_version_one(client, real, factory):
-    from portal.domain import publication
+    from portal.domain.results import publication
 
     session = factory.session
     real.call.general_comment = "訂正後の総評です。"

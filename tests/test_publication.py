@@ -20,7 +20,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 import portal.pdf
-from portal.domain import chain, decisions, process_log, publication, verification
+from portal.domain.log import chain, process_log, verification
+from portal.domain.results import decisions, publication
 from portal.domain.timeutil import now_utc
 from portal.mail import send_mail
 from portal.models import DecisionOutcome, LogEntry, OutboxMessage, ProposalStatus, Publication

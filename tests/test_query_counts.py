@@ -26,7 +26,9 @@ from decimal import Decimal
 
 from sqlalchemy import inspect, insert, select, update
 
-from portal.domain import chain, publication, scoring
+from portal.domain.log import chain
+from portal.domain.results import publication
+from portal.domain.scoring import scoring
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Assignment,

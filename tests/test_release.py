@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from portal.domain import process_log, review_copy
-from portal.domain.identity import fold
-from portal.domain.release import ReleaseRefused, bare_pdf, release_for_review
+from portal.domain.anonymity import review_copy
+from portal.domain.log import process_log
+from portal.domain.anonymity.identity import fold
+from portal.domain.anonymity.release import ReleaseRefused, bare_pdf, release_for_review
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.models import (
@@ -242,7 +243,7 @@ def test_release_is_all_or_nothing(app, db, seed):
         ready = make_world(f, db, attachments=False)
         call = db.get(Call, ready.call_id)
         other = f.submitted(call, name="さくら子ども食堂")
-        from portal.domain import intake
+        from portal.domain.intake import intake
 
         intake.decide_intake(db, other, "accept", "", f.staff(), now_utc())
         db.commit()

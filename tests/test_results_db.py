@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from portal.domain import results, scoring
-from portal.domain.aggregation import result_to_dict
+from portal.domain.results import results
+from portal.domain.scoring import scoring
+from portal.domain.results.aggregation import result_to_dict
 from portal.domain.timeutil import now_utc
 from portal.models import Conflict, ConflictSource, ConflictStatus, Stage
 

@@ -12,8 +12,9 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from portal.domain import process_log, scoring
-from portal.domain.scoring import ScoreInput, SheetInput
+from portal.domain.log import process_log
+from portal.domain.scoring import scoring
+from portal.domain.scoring.scoring import ScoreInput, SheetInput
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.files.samples import sample_pdf

@@ -703,7 +703,7 @@ def test_a_pdf_passed_on_whole_keeps_nothing_the_scan_could_not_read():
     page (release.bare_pdf), and it kept an embedded file reachable through
     /AF (associated files) and /ActualText and layer names in the page's
     marked content, none of which text extraction (so the scan) reads."""
-    from portal.domain.release import bare_pdf
+    from portal.domain.anonymity.release import bare_pdf
     from portal.files.sanitize import sanitize
 
     b = GROUPS[1]

@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from portal import policy
-from portal.domain import chain, process_log, scoring
-from portal.domain.scoring import ScoreInput, ScoringRefused, SheetIncomplete, SheetInput
+from portal.domain.log import chain, process_log
+from portal.domain.scoring import scoring
+from portal.domain.scoring.scoring import ScoreInput, ScoringRefused, SheetIncomplete, SheetInput
 from portal.domain.timeutil import now_utc
 from portal.models import (
     Assignment,

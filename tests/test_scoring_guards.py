@@ -225,7 +225,7 @@ def test_only_a_reopen_recorded_after_submission_unlocks_a_sheet(db, world, fact
 # -- append-only records ---------------------------------------------------------------------
 
 def test_reopen_records_and_log_entries_cannot_change(db, world, factory):
-    from portal.domain import process_log
+    from portal.domain.log import process_log
 
     sheet = world["sheet"]
     db.add(ScoreReopen(sheet_id=sheet.id, reason="理由", reopened_at=world["now"]))

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import JSON, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from portal.domain import chain, publication, verification
+from portal.domain.log import chain, verification
+from portal.domain.results import publication
 from portal.domain.timeutil import now_utc
 from portal.models import Assignment, LogEntry, ReviewScore, ReviewSheet, ScoreReopen
 

@@ -8,9 +8,9 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain import review_copy
-from ..domain.anonymise import KIND_LABELS
-from ..domain.release import ReleaseRefused, release_for_review
+from ..domain.anonymity import review_copy
+from ..domain.anonymity.anonymise import KIND_LABELS
+from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..files import storage

@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain.call_settings import (
+from ..domain.calls.call_settings import (
     BUDGET_POLICY_LABELS,
     DECIDING_STAGE_LABELS,
     DEFAULT_LEVELS,
@@ -46,7 +46,7 @@ from ..domain.call_settings import (
     settings_from_call,
 )
 from ..domain.normalize import ascii_digits, parse_yen
-from ..domain.proposal_fields import TEXT_FIELDS
+from ..domain.proposals.proposal_fields import TEXT_FIELDS
 from ..domain.timeutil import JST, fiscal_year_of, now_utc, to_jst
 from ..forms import REQUIRED, BaseForm, choice, max_chars
 

@@ -5,7 +5,7 @@ from flask import render_template
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain import call_admin
+from ..domain.calls import call_admin
 from ..domain.timeutil import now_utc
 from ..policy import require_staff
 from . import bp

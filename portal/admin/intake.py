@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..db import db_session
-from ..domain import intake
+from ..domain.intake import intake
 from ..domain.timeutil import now_utc
 from ..mail import send_mail
 from ..models import FEASIBILITY_LABELS, FilePurpose, IntakeDecision, Proposal, StoredFile

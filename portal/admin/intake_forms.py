@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
-from ..domain.intake import REASON_CATEGORIES
+from ..domain.intake.intake import REASON_CATEGORIES
 from ..forms import REQUIRED, BaseForm, choice, max_chars
 from ..models import FEASIBILITY_LABELS, IntakeOutcome
 

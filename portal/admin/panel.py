@@ -9,9 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain import conflict_check, panel as panel_domain
-from ..domain.conflict_check import ConflictError
-from ..domain.panel import PanelError
+from ..domain.panel import conflict_check, panel as panel_domain
+from ..domain.panel.conflict_check import ConflictError
+from ..domain.panel.panel import PanelError
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..forms import choice

@@ -6,9 +6,9 @@ from __future__ import annotations
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
-from ..domain import panel
-from ..domain.conflict_check import NOTE_LIMIT, REASON_LIMIT
-from ..domain.scoring import REOPEN_REASON_MAX
+from ..domain.panel import panel
+from ..domain.panel.conflict_check import NOTE_LIMIT, REASON_LIMIT
+from ..domain.scoring.scoring import REOPEN_REASON_MAX
 from ..forms import REQUIRED, BaseForm, max_chars
 
 

@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..db import db_session
-from ..domain import progress as progress_domain
-from ..domain.progress import REMINDER_MARK, STATE_LABELS, STATES, UNFINISHED, ProgressError
-from ..domain.scoring import ScoringRefused, reopen_sheet
+from ..domain.scoring import progress as progress_domain
+from ..domain.scoring.progress import REMINDER_MARK, STATE_LABELS, STATES, UNFINISHED, ProgressError
+from ..domain.scoring.scoring import ScoringRefused, reopen_sheet
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..forms import choice

@@ -14,8 +14,8 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 
 from ..db import db_session
-from ..domain import decisions, publication, results
-from ..domain.aggregation import AggregationError
+from ..domain.results import decisions, publication, results
+from ..domain.results.aggregation import AggregationError
 from ..domain.timeutil import now_utc, to_jst
 from ..mail import send_mail
 from ..models import DecisionOutcome

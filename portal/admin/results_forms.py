@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from wtforms import DateTimeLocalField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from ..domain import decisions
+from ..domain.results import decisions
 from ..domain.timeutil import JST
 from ..forms import BaseForm, choice, max_chars
 from ..models import DecisionOutcome

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain import workflow
+from ..domain.proposals import workflow
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..files import storage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 
 from ..db import db_session
-from ..domain import workflow
+from ..domain.proposals import workflow
 from ..errors import refuse
 from ..policy import load_own_proposal
 from ..auth.forms import EmptyForm

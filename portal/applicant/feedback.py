@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import render_template
 
 from ..db import db_session
-from ..domain import publication, results
+from ..domain.results import publication, results
 from ..domain.timeutil import format_jst
 from ..errors import refuse
 from ..models import Proposal

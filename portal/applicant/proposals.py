@@ -8,8 +8,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain import workflow
-from ..domain.proposal_fields import (
+from ..domain.proposals import workflow
+from ..domain.proposals.proposal_fields import (
     DECLARATIONS,
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
@@ -17,7 +17,7 @@ from ..domain.proposal_fields import (
     limits_for,
 )
 from ..domain.normalize import normalize_text
-from ..domain.proposal_input import parse_proposal_form
+from ..domain.proposals.proposal_input import parse_proposal_form
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..files import storage

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain import panel
+from ..domain.panel import panel
 from ..models import Call, Invitation, Role, User
 from .accounts import ACCOUNT_EXISTS, AccountError, account_exists, create_account
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from ..domain import publication
+from ..domain.results import publication
 from ..domain.timeutil import now_utc
 from . import build, calls
 from .content import (  # noqa: F401 - tests import these from here too

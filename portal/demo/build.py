@@ -27,21 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.sessions import hash_password
-from ..domain import (
-    call_admin,
-    conflict_check,
-    decisions,
-    intake,
-    panel,
-    progress,
-    publication,
-    release,
-    results,
-    review_copy,
-    scoring,
-    workflow,
-)
-from ..domain.proposal_fields import DECLARATION_KEYS, TEXT_FIELDS
+from ..domain.anonymity import release, review_copy
+from ..domain.calls import call_admin
+from ..domain.intake import intake
+from ..domain.panel import conflict_check, panel
+from ..domain.proposals import workflow
+from ..domain.results import decisions, publication, results
+from ..domain.scoring import progress, scoring
+from ..domain.proposals.proposal_fields import DECLARATION_KEYS, TEXT_FIELDS
 from ..domain.timeutil import JST, format_jst, jst_datetime
 from ..files.samples import attach_sample_documents
 from ..models import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..domain.proposal_fields import REQUEST_CATEGORY
+from ..domain.proposals.proposal_fields import REQUEST_CATEGORY
 from ..models import GroupKind
 
 DEMO_PASSWORD = "demo-password-2026"

@@ -16,8 +16,8 @@ from flask import Response
 from werkzeug.http import generate_etag
 
 from ..db import db_session
-from ..domain import publication
-from ..domain.process_log import KIND_LABELS
+from ..domain.results import publication
+from ..domain.log.process_log import KIND_LABELS
 from ..errors import refuse
 from ..models import Call
 from . import bp

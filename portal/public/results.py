@@ -38,7 +38,8 @@ from sqlalchemy import func, select
 from werkzeug.http import generate_etag, http_date
 
 from ..db import db_session
-from ..domain import chain, publication, signing
+from ..domain.log import chain, signing
+from ..domain.results import publication
 from ..domain.timeutil import format_jst
 from ..errors import refuse
 from ..models import Call, LogEntry, Publication

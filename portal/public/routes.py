@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..db import db_session
-from ..domain.proposal_fields import limits_for
+from ..domain.proposals.proposal_fields import limits_for
 from ..domain.timeutil import now_utc
 from ..models import Call
 from . import bp

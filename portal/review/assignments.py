@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..db import db_session
-from ..domain import scoring
+from ..domain.scoring import scoring
 from ..domain.timeutil import now_utc, wareki_date
 from ..errors import refuse
 from ..files import storage

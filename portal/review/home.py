@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..db import db_session
-from ..domain import scoring
+from ..domain.scoring import scoring
 from ..domain.timeutil import now_utc
 from ..models import Assignment, AssignmentStatus, Call, PanelMember, ReviewCopy, ReviewSheet, SheetStatus, Stage
 from . import bp

@@ -13,7 +13,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
-from ..domain import chain, scoring
+from ..domain.log import chain
+from ..domain.scoring import scoring
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..models import Assignment, Call, ReviewSheet, SheetStatus, Stage

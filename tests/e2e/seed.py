@@ -18,9 +18,14 @@ from sqlalchemy import select
 from portal import create_app
 from portal.auth.sessions import hash_password
 from portal.db import db_session
-from portal.domain import call_admin, intake, panel, review_copy, scoring, workflow
-from portal.domain.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
-from portal.domain.release import release_for_review
+from portal.domain.anonymity import review_copy
+from portal.domain.calls import call_admin
+from portal.domain.intake import intake
+from portal.domain.panel import panel
+from portal.domain.proposals import workflow
+from portal.domain.scoring import scoring
+from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
+from portal.domain.anonymity.release import release_for_review
 from portal.domain.timeutil import now_utc
 from portal.files.samples import attach_sample_documents
 from portal.models import (

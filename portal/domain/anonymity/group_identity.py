@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..models import Group
+from ...models import Group
 from .anonymise import GroupIdentity
 
 

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Call, Decision, DecisionOutcome, LogEntry, Proposal, User
-from . import chain, process_log, results
+from ...models import Call, Decision, DecisionOutcome, LogEntry, Proposal, User
+from ..log import chain, process_log
+from . import results
 from .aggregation import AggregationError, Result, code_order
 
 REASON_MAX = 2000

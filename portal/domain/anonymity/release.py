@@ -23,13 +23,14 @@ from datetime import datetime
 import pikepdf
 from sqlalchemy.orm import Session
 
-from ..files import storage
-from ..files.sanitize import clean_image, clean_pdf
-from ..models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
-from ..pdf import render_pdf
-from . import panel, process_log
+from ...files import storage
+from ...files.sanitize import clean_image, clean_pdf
+from ...models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
+from ...pdf import render_pdf
+from ..log import process_log
+from ..panel import panel
 from .anonymise import StaleFindingError, apply_redactions
-from .chain import RELEASED_TO_REVIEWERS, canonical_json, sha256_hex
+from ..log.chain import RELEASED_TO_REVIEWERS, canonical_json, sha256_hex
 from .review_copy import (
     FILE,
     PDF,
@@ -40,7 +41,7 @@ from .review_copy import (
     release_problems,
     review_attachments,
 )
-from .workflow import WorkflowError, record_status
+from ..proposals.workflow import WorkflowError, record_status
 
 
 class ReleaseRefused(WorkflowError):

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ..pdf import render_pdf
-from . import chain
-from .process_log import KIND_LABELS
-from .signing import spaced_fingerprint
-from .timeutil import fiscal_year_label, format_jst
+from ...pdf import render_pdf
+from ..log import chain
+from ..log.process_log import KIND_LABELS
+from ..log.signing import spaced_fingerprint
+from ..timeutil import fiscal_year_label, format_jst
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 PDF_VARIANT = "pdf/ua-1"
 
 

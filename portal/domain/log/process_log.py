@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Call, LogEntry
+from ...models import Call, LogEntry
 from . import chain
-from .timeutil import now_utc
+from ..timeutil import now_utc
 
 # The kinds of entries, as the public pages and PDFs name them.
 KIND_LABELS = {

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..files import storage
-from ..models import (
+from ...files import storage
+from ...models import (
     Assignment,
     Call,
     Proposal,
@@ -41,7 +41,9 @@ from ..models import (
     ReviewSheet,
     User,
 )
-from . import chain, decisions, process_log, result_pdfs, results, signing, workflow
+from ..log import chain, process_log, signing
+from ..proposals import workflow
+from . import decisions, result_pdfs, results
 from .aggregation import AggregationError
 from .results_document import FORMAT, build_document, csv_bytes  # noqa: F401  (the public pages use them from here)
 

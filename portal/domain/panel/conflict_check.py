@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
@@ -41,10 +41,10 @@ from ..models import (
     ProposalStatus,
     User,
 )
-from . import process_log
-from .chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED
+from ..log import process_log
+from ..log.chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED
 from .conflicts import Affiliation, find_conflicts
-from .group_identity import identity_of
+from ..anonymity.group_identity import identity_of
 
 # Proposals that were submitted and are still in the running: a draft was
 # never submitted, a withdrawn or rejected one will never be scored.

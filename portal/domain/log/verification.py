@@ -30,10 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..files import storage
-from ..models import Assignment, Call, PanelMember, Proposal, ReviewSheet, SheetStatus
-from . import chain, process_log, publication, results
-from .aggregation import (
+from ...files import storage
+from ...models import Assignment, Call, PanelMember, Proposal, ReviewSheet, SheetStatus
+from . import chain, process_log
+from ..results import publication, results
+from ..results.aggregation import (
     AggregationError,
     AggregationRules,
     CriterionRule,

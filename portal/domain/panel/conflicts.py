@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
-from .anonymise import GroupIdentity
-from .identity import (
+from ..anonymity.anonymise import GroupIdentity
+from ..anonymity.identity import (
     HIGH,
     LOW,
     MIN_VARIANT,

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     Assignment,
     AssignmentStatus,
     Call,
@@ -42,8 +42,8 @@ from ..models import (
     Stage,
     User,
 )
-from . import chain, process_log
-from .timeutil import format_jst
+from ..log import chain, process_log
+from ..timeutil import format_jst
 
 # Soft limits: a draft keeps longer text (and says so); submission insists.
 REASON_MAX = 400

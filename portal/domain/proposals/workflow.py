@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import (
+from ...models import (
     COLLABORATION_FORM_LABELS,
     BudgetKind,
     BudgetLine,
@@ -33,7 +33,7 @@ from .proposal_fields import (
     limits_for,
 )
 from .proposal_input import ProposalInput
-from .timeutil import fiscal_year_label, format_jst
+from ..timeutil import fiscal_year_label, format_jst
 
 EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
 WITHDRAWABLE_STATUSES = (ProposalStatus.SUBMITTED, ProposalStatus.INTAKE, ProposalStatus.RETURNED)
@@ -323,8 +323,8 @@ def submit_proposal(session: Session, proposal: Proposal, user: User, expected_v
     session.add(submission)
     session.flush()
     if first_submission:
-        from . import process_log
-        from .chain import PROPOSAL_RECEIVED
+        from ..log import process_log
+        from ..log.chain import PROPOSAL_RECEIVED
 
         process_log.append(session, proposal.call, PROPOSAL_RECEIVED,
                            {"proposal_code": proposal.anonymous_code}, now)

@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     Assignment,
     AssignmentStatus,
     Call,
@@ -37,7 +37,8 @@ from ..models import (
     SheetStatus,
     Stage,
 )
-from . import aggregation, panel
+from ..panel import panel
+from . import aggregation
 from .aggregation import AggregationRules, CriterionRule, ProposalInfo, Result, ScoreSheet, VetoRule
 
 RELEASED_STATUSES = (ProposalStatus.REVIEW, ProposalStatus.RESULTS)

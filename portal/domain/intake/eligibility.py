@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from ..models import FILE_PURPOSE_LABELS, Call, FilePurpose
-from .proposal_fields import DECLARATIONS
-from .timeutil import to_jst, wareki_date
+from ...models import FILE_PURPOSE_LABELS, Call, FilePurpose
+from ..proposals.proposal_fields import DECLARATIONS
+from ..timeutil import to_jst, wareki_date
 
 REQUIRED_DOCUMENTS = (FilePurpose.RULES, FilePurpose.OFFICERS, FilePurpose.ANNUAL_REPORT)
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Call, IntakeDecision, IntakeOutcome, LogEntry, Proposal, ProposalStatus
-from . import chain, decisions, results
+from ...models import Call, IntakeDecision, IntakeOutcome, LogEntry, Proposal, ProposalStatus
+from ..log import chain
+from . import decisions, results
 from .aggregation import result_to_dict
 
 FORMAT = "kyodo-portal/results/v1"

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
@@ -28,10 +28,10 @@ from ..models import (
     SheetStatus,
     Stage,
 )
-from . import process_log
+from ..log import process_log
 from .scoring import stages_of, window_refusal
-from .chain import SCORE_REOPENED, SCORE_SEALED, SCORING_CLOSED
-from .timeutil import format_jst
+from ..log.chain import SCORE_REOPENED, SCORE_SEALED, SCORING_CLOSED
+from ..timeutil import format_jst
 
 NONE = "none"  # not given to this member (not released yet)
 NOT_OPENED = "not_opened"

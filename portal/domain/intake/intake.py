@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import (
+from ...models import (
     FEASIBILITY_LABELS,
     Call,
     DepartmentOpinion,
@@ -27,10 +27,11 @@ from ..models import (
     Submission,
     User,
 )
-from . import eligibility, process_log
-from .chain import INTAKE_DECIDED
-from .timeutil import format_jst
-from .workflow import WorkflowError, record_status
+from . import eligibility
+from ..log import process_log
+from ..log.chain import INTAKE_DECIDED
+from ..timeutil import format_jst
+from ..proposals.workflow import WorkflowError, record_status
 
 # Proposals waiting for a decision. A returned proposal comes back as
 # SUBMITTED when the group resubmits it.

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..models import BudgetKind, CollaborationForm, Proposal
-from .normalize import MAX_YEN, ascii_digits, normalize_text, parse_yen
+from ...models import BudgetKind, CollaborationForm, Proposal
+from ..normalize import MAX_YEN, ascii_digits, normalize_text, parse_yen
 from .proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, TEXT_FIELDS
 
 MAX_ROWS = 40

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
-from ..models import Call
-from . import chain
-from .proposal_fields import FIELD_BY_KEY, TEXT_FIELDS
-from .timeutil import fiscal_year_label, format_jst
+from ...models import Call
+from ..log import chain
+from ..proposals.proposal_fields import FIELD_BY_KEY, TEXT_FIELDS
+from ..timeutil import fiscal_year_label, format_jst
 
 EXTRA_REVIEWER_FIELDS = (("period", "実施期間"), ("desired_forms", "希望する協働の形態"),
                          ("role_shares", "役割分担"), ("budget", "収支予算書"))

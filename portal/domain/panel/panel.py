@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import (
+from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
     AssignmentStatus,
@@ -35,9 +35,10 @@ from ..models import (
     SheetStatus,
     User,
 )
-from . import conflict_check, process_log
-from .chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED, SCORE_REOPENED, SCORE_SEALED
-from .timeutil import now_utc
+from ..log import process_log
+from . import conflict_check
+from ..log.chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED, SCORE_REOPENED, SCORE_SEALED
+from ..timeutil import now_utc
 
 AFFILIATION_LIMIT = 200
 AFFILIATIONS_MAX = 30

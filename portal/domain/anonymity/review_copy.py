@@ -20,9 +20,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, object_session
 
-from ..files import storage
-from ..files.text_extract import extract_pdf_text
-from ..models import (
+from ...files import storage
+from ...files.text_extract import extract_pdf_text
+from ...models import (
     FEASIBILITY_LABELS,
     Call,
     DepartmentOpinion,
@@ -40,9 +40,9 @@ from . import anonymise
 from .anonymise import EXTRA_TERM, REPLACEMENTS, Finding, apply_redactions, find_identifiers
 from .group_identity import identity_of
 from .identity import HIGH, fold
-from .intake import department_opinion_of, latest_submission
-from .proposal_fields import FIELD_BY_KEY, TEXT_FIELDS
-from .workflow import WorkflowError
+from ..intake.intake import department_opinion_of, latest_submission
+from ..proposals.proposal_fields import FIELD_BY_KEY, TEXT_FIELDS
+from ..proposals.workflow import WorkflowError
 
 FIELD = "field:"
 FILE = "file:"

@@ -20,8 +20,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Assignment, Call, CallChange, Criterion, Proposal, ReviewScore, ReviewSheet
-from . import chain, process_log
+from ...models import Assignment, Call, CallChange, Criterion, Proposal, ReviewScore, ReviewSheet
+from ..log import chain, process_log
 from .call_settings import (
     DATETIME_FIELDS,
     PLAIN_FIELDS,
@@ -38,7 +38,7 @@ from .call_settings import (
     public_text_problem,
     settings_from_call,
 )
-from .timeutil import fiscal_year_label, to_jst
+from ..timeutil import fiscal_year_label, to_jst
 
 
 class CallAdminError(Exception):

@@ -1,0 +1,1 @@
+"""Results: the ranking from sealed scores, the city's decisions, the published documents and their PDFs."""

@@ -1,0 +1,1 @@
+"""Scoring (採点): score sheets per proposal and stage, sealing, reopening, progress and closing."""
