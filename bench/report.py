@@ -4,6 +4,7 @@ whether it was met. Nothing here is typed in by hand: every number comes
 from the run that writes the file."""
 from __future__ import annotations
 
+from bench.targets import TARGET_AGGREGATION_SECONDS, TARGET_APPLICANTS, TARGET_RPS_RATIO
 
 MIB = 1024 * 1024
 
@@ -27,8 +28,6 @@ def _mib(value) -> str:
 
 
 def write_report(options, machine: dict, outcomes: list, elapsed: float) -> None:
-    from bench.run import TARGET_AGGREGATION_SECONDS, TARGET_APPLICANTS, TARGET_RPS_RATIO
-
     lines: list[str] = [
         "# ベンチマーク結果",
         "",

@@ -6,7 +6,7 @@ makes (by default) 2,000 groups, 5,000 proposals over 10 fiscal years, and a
 results-day call of 300 proposals scored by a panel of 15 on 7 criteria and
 published. It writes through the portal's own verbs wherever a state has a
 verb (``workflow.submit_proposal``, ``intake.decide_intake``,
-``review_copy.scan``, ``release.release_for_review``, ``panel.add_member``,
+``redaction.scan``, ``release.release_for_review``, ``panel.add_member``,
 ``scoring.save_draft``/``submit_sheet``, ``progress.close_scoring``,
 ``decisions``, ``publication.publish``), so receipt numbers, anonymous codes,
 snapshots, the process log, its seals and the published documents are the
@@ -41,10 +41,10 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.auth.sessions import hash_password
 from portal.db import db_session
-from portal.domain.anonymity import release, review_copy
+from portal.domain.anonymity import redaction, release, review_copy
 from portal.domain.calls import call_admin
 from portal.domain.intake import intake
-from portal.domain.panel import panel
+from portal.domain.panel import conflict_declaration, panel
 from portal.domain.proposals import workflow
 from portal.domain.results import decisions, publication, results
 from portal.domain.scoring import progress, scoring
@@ -345,9 +345,9 @@ class ScaleBuilder:
             self.session.commit()
         with timed(report, "results_day_anonymise"):
             for index, proposal in enumerate(accepted):
-                review_copy.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
+                redaction.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
                 for finding in review_copy.findings_of(self.session, proposal):
-                    review_copy.decide_finding(self.session, finding, FindingStatus.REDACT, self.staff,
+                    redaction.decide_finding(self.session, finding, FindingStatus.REDACT, self.staff,
                                                at + timedelta(minutes=1))
                 if index % 50 == 49:
                     self.session.commit()
@@ -397,7 +397,7 @@ class ScaleBuilder:
             for criterion in criteria:
                 value = round(base + self.random.gauss(0, 0.7))
                 values[criterion.id] = scoring.ScoreInput(min(5, max(1, value)), f"{criterion.name}の評価の理由です。")
-            scoring.confirm_no_conflict(self.session, assignment, at)
+            conflict_declaration.confirm_no_conflict(self.session, assignment, at)
             sheet = scoring.save_draft(self.session, assignment, Stage.DOCUMENT,
                                        scoring.SheetInput(scores=values, comment_for_group="今後の活動に期待します。"), at)
             scoring.submit_sheet(self.session, sheet, at + timedelta(seconds=5))

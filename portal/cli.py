@@ -137,7 +137,7 @@ def init_cli(app: Flask) -> None:
         from .domain.timeutil import now_utc
         from .mail import send_mail
 
-        done = publication.publish_due(db_session, now_utc(), settings=publication.Settings.current(),
+        done = publication.publish_due(db_session, now_utc(), settings=publication.Settings.for_app(current_app),
                                        mailer=send_mail)
         db_session.commit()
         for call, refusal in done:

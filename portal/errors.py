@@ -7,6 +7,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from .db import db_session
+from .domain.refusals import Invalid, NotAllowed, NotFound, Refused, WrongState
 
 MESSAGES = {
     400: ("リクエストを処理できませんでした", "入力内容を確認して、もう一度お試しください。"),
@@ -19,12 +20,16 @@ MESSAGES = {
         "ファイルが大きすぎます",
         "送信できる大きさを超えています。ファイルを小さくするか、分けて送ってください。入力済みの内容は保存されています。",
     ),
+    422: ("入力内容を受け付けられませんでした", "入力内容を確認して、もう一度お試しください。"),
     429: ("しばらく時間をおいてください", "短い時間に多くの操作がありました。少し待ってからもう一度お試しください。"),
     500: ("システムで問題が発生しました", "入力内容は失われていません。時間をおいてもう一度お試しください。"),
     503: ("ただいま混み合っています", "時間をおいてもう一度お試しください。"),
 }
 
 CSRF_MESSAGE = "画面の有効期限が切れたか、不正な送信の可能性があります。ページを再読み込みしてからもう一度送信してください。"
+
+# How a domain refusal is answered; a plain ``Refused`` is a state conflict.
+REFUSAL_STATUS = ((NotFound, 404), (NotAllowed, 403), (WrongState, 409), (Invalid, 422))
 
 # Headers an HTTP error carries that the client needs (405 Allow, 416
 # Content-Range, 429/503 Retry-After, 401 WWW-Authenticate).
@@ -49,13 +54,24 @@ def _messages_for(code: int) -> tuple[str, str]:
     return MESSAGES[500] if code >= 500 else MESSAGES[400]
 
 
-def render_error(code: int, detail: str | None = None, headers: dict | None = None):
-    """The error page, or ``{"ok": false, "error", "message"}`` for scripts.
-    The status code is kept as it is; unknown codes get the 4xx/5xx wording."""
+def refusal_status(refusal: Refused) -> int:
+    for kind, status in REFUSAL_STATUS:
+        if isinstance(refusal, kind):
+            return status
+    return 409
+
+
+def render_error(code: int, detail: str | None = None, headers: dict | None = None, *, field: str | None = None):
+    """The error page, or ``{"ok": false, "error", "message"}`` for scripts
+    (with ``field`` when a refusal names the input it concerns). The status
+    code is kept as it is; unknown codes get the 4xx/5xx wording."""
     title, message = _messages_for(code)
     message = detail or message
     if wants_json():
-        response = jsonify(ok=False, error=title, message=message)
+        body = {"ok": False, "error": title, "message": message}
+        if field:
+            body["field"] = field
+        response = jsonify(body)
     else:
         try:
             response = Response(render_template("error.html", code=code, title=title, message=message),
@@ -81,6 +97,12 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(Refused)
+    def domain_refusal(refusal: Refused):
+        # Routes let refusals rise: nothing was committed (the boundary
+        # commits only below 400), and the person reads the domain's words.
+        return render_error(refusal_status(refusal), refusal.message, field=refusal.field)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -9,18 +9,24 @@ Roles:
 - staff (事務局) see everything of every call;
 - reviewers (審査委員) see only the released, anonymised copies of the
   proposals assigned to them on a call's panel, and never a proposal with a
-  flagged or confirmed conflict, not even its title.
+  flagged or confirmed conflict, not even its title; the other members'
+  scores only once their own is submitted and scoring is over.
 
 Staff and reviewers only get a login session after their second factor
 (see ``portal/auth``), so an authenticated staff user has passed it.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .db import db_session
+from .domain.scoring.scoring import call_of, sheet_for
+from .domain.scoring.stages import stages_of
 from .models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
@@ -32,6 +38,8 @@ from .models import (
     ReviewAttachment,
     ReviewCopy,
     Role,
+    SheetStatus,
+    Stage,
     StoredFile,
     User,
 )
@@ -169,6 +177,16 @@ def visible_assignments(user, call: Call) -> list[Assignment]:
         )
         .order_by(ReviewCopy.code)
     ))
+
+
+def may_see_panel(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> bool:
+    """Other members' scores for this proposal and stage: only after this
+    reviewer submitted their own for it, and after every stage closed."""
+    call = call_of(session, assignment)
+    if stage not in stages_of(call) or assignment.status != AssignmentStatus.CLEARED:
+        return False
+    own = sheet_for(session, assignment, stage)
+    return own is not None and own.status == SheetStatus.SUBMITTED and call.scoring_over(now)
 
 
 def review_copy_of(proposal_id: int) -> ReviewCopy | None:

@@ -18,7 +18,7 @@ import pikepdf
 from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
-from portal.domain.anonymity import review_copy
+from portal.domain.anonymity import redaction, review_copy
 from portal.domain.intake import intake
 from portal.domain.panel import conflict_check, panel
 from portal.domain.proposals import workflow
@@ -417,13 +417,15 @@ def build(f, db) -> World:
         panel.add_member(db, call, reviewers[1], ["NPO法人さくら子ども食堂ネット 監事", "みなと大学 地域連携センター"],
                          now=now - timedelta(days=4)),
     ]
-    for conflict in db.scalars(select(Conflict).where(Conflict.panel_member_id.in_([m.id for m in members]))):
+    for conflict in db.scalars(select(Conflict).where(Conflict.panel_member_id.in_([m.id for m in members]))
+                               .order_by(Conflict.id)):
         if conflict.panel_member_id == members[1].id and conflict.proposal_id == proposals["B"].id:
             conflict_check.confirm(db, conflict, staff, now - timedelta(days=4))
         elif conflict.status == ConflictStatus.FLAGGED:
             conflict_check.dismiss(db, conflict, staff, "確認したが関係はない。", now - timedelta(days=4))
     confirmed = db.scalars(select(Conflict).where(Conflict.status == ConflictStatus.CONFIRMED,
-                                                  Conflict.panel_member_id.in_([m.id for m in members]))).all()
+                                                  Conflict.panel_member_id.in_([m.id for m in members]))
+                            .order_by(Conflict.id)).all()
     assert [(c.panel_member_id, c.proposal_id) for c in confirmed] == [(members[1].id, proposals["B"].id)], \
         "the cross-check should flag the second member for group B"
     db.commit()
@@ -440,20 +442,20 @@ def build(f, db) -> World:
         if data.outcome == "reject":
             continue
         proposal = proposals[data.key]
-        review_copy.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
+        redaction.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
         for term in data.extra_terms:
-            review_copy.add_extra_term(db, call, proposal, term, staff, now - timedelta(days=3))
-        review_copy.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
+            redaction.add_extra_term(db, call, proposal, term, staff, now - timedelta(days=3))
+        redaction.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
         for row in review_copy.findings_of(db, proposal):
-            review_copy.decide_finding(db, row, FindingStatus.REDACT, staff, now - timedelta(days=3))
+            redaction.decide_finding(db, row, FindingStatus.REDACT, staff, now - timedelta(days=3))
         for attachment in review_copy.review_attachments(db, proposal):
             source = db.get(StoredFile, attachment.source_file_id)
             if source.original_name in excluded_names:
-                review_copy.set_attachment(db, attachment, excluded=True, checked_by_eye=False)
+                redaction.set_attachment(db, attachment, excluded=True, checked_by_eye=False)
             elif review_copy.needs_eye_check(attachment):
                 # Staff looked at the photo: nothing legible in the pixels.
-                review_copy.set_attachment(db, attachment, excluded=False, checked_by_eye=True)
-        problems = review_copy.release_problems(db, proposal)
+                redaction.set_attachment(db, attachment, excluded=False, checked_by_eye=True)
+        problems = redaction.release_problems(db, proposal)
         assert problems == [], (data.key, problems)
     db.commit()
     release_for_review(db, released, staff, now - timedelta(days=2), upload_dir=upload_dir)
@@ -466,7 +468,7 @@ def build(f, db) -> World:
     assert recused.status == AssignmentStatus.RECUSED
     assert db.scalars(select(ReviewAttachment).where(ReviewAttachment.excluded.is_(True))).all()
 
-    stored = {key: list(db.scalars(select(StoredFile.id).where(StoredFile.group_id == gid)))
+    stored = {key: list(db.scalars(select(StoredFile.id).where(StoredFile.group_id == gid).order_by(StoredFile.id)))
               for key, gid in group_ids.items()}
     return World(
         call_id=call.id, call_slug=call.slug, staff_id=staff.id, staff_email=staff.email,

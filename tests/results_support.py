@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from portal.domain.results import decisions, publication
+from portal.domain.panel import conflict_declaration
 from portal.domain.scoring import scoring
 from portal.domain.timeutil import now_utc
 from portal.models import (
@@ -71,7 +72,7 @@ def score(session, scenario: Scenario, member: int, proposal: int, values, *, co
     at = at or scenario.scored_at
     assignment = session.query(Assignment).filter_by(panel_member_id=scenario.members[member].id,
                                                       proposal_id=scenario.proposals[proposal].id).one()
-    scoring.confirm_no_conflict(session, assignment, at)
+    conflict_declaration.confirm_no_conflict(session, assignment, at)
     data = scoring.SheetInput(
         scores={c.id: scoring.ScoreInput(v, f"{c.name}の理由") for c, v in zip(scenario.call.criteria, values,
                                                                              strict=True)},

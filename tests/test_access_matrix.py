@@ -69,7 +69,8 @@ def world(seed, db) -> World:
         assignment = db.scalars(select(Assignment).where(
             Assignment.proposal_id == first.id,
             Assignment.panel_member.has(user_id=reviewer.id))).one()
-        document = db.scalars(select(StoredFile).where(StoredFile.group_id == first.group_id)).first()
+        document = db.scalars(select(StoredFile).where(StoredFile.group_id == first.group_id)
+                              .order_by(StoredFile.id)).first()
         users = {"applicant": first.group.account, "other_applicant": second.group.account,
                  "reviewer": reviewer, "conflicted_reviewer": conflicted, "staff": f.staff()}
         return World(call.id, call.slug, first.id, second.id, document.id, assignment.id,

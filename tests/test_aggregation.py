@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.domain.results import aggregation as agg
+from portal.domain.results import normalised_view as agg
 from portal.domain.results.aggregation import (
     AggregationError,
     AggregationRules,
@@ -31,11 +31,10 @@ from portal.domain.results.aggregation import (
     ScoreSheet,
     VetoRule,
     aggregate,
-    normalised_view,
-    normalised_view_to_dict,
-    result_to_dict,
     round_fraction,
 )
+from portal.domain.results.normalised_view import normalised_view, normalised_view_to_dict
+from portal.domain.results.result_json import result_to_dict
 
 D = Decimal
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from portal.domain.anonymity import review_copy
+from portal.domain.anonymity import redaction, review_copy
 from portal.domain.intake import intake
 from portal.domain.proposals import workflow
 from portal.domain.anonymity.identity import fold
@@ -229,7 +229,8 @@ def test_extra_term_and_manual_redaction(client, login, world, db):
     post(client, world, "/scan")
     response = post(client, world, "/terms", term="中央地区", scope="proposal")
     assert response.status_code == 302
-    assert db.scalars(select(ExtraTerm.term).where(ExtraTerm.proposal_id == world.proposal_id)).all() == ["中央地区"]
+    assert db.scalars(select(ExtraTerm.term).where(ExtraTerm.proposal_id == world.proposal_id)
+                      .order_by(ExtraTerm.id)).all() == ["中央地区"]
     assert covered(findings(db, world), "field:background", "中央地区", TEXTS["background"])
     # Too short a term is refused with a message, nothing stored.
     short = post(client, world, "/terms", term="中", scope="proposal")
@@ -263,7 +264,7 @@ def test_department_opinion_is_scanned_when_reviewers_see_it(seed, db):
     db.add(DepartmentOpinion(proposal_id=proposal.id, department="高齢福祉課", feasibility="feasible",
                              opinion="みなと見守りの会とは以前から連携しています。"))
     db.flush()
-    review_copy.scan(db, proposal, None, now_utc())
+    redaction.scan(db, proposal, None, now_utc())
     rows = findings(db, w)
     assert covered(rows, "field:department.opinion", "みなと見守りの会", "みなと見守りの会とは以前から連携しています。")
 

@@ -20,23 +20,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from portal.domain.log import chain
+from portal.domain.log import chain, signing
 from portal.domain.log.chain import (
     CanonicalError,
     ChainError,
     Entry,
     PayloadRefused,
-    Reveal,
     append,
     canonical_json,
-    commit_scores,
     entry_hash,
-    export_document,
-    new_salt,
     verify_chain,
-    verify_commitment,
-    verify_document,
 )
+from portal.domain.log.published_log import export_document, verify_document
+from portal.domain.log.seals import Reveal, commit_scores, new_salt, verify_commitment
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "verify_log.py"
@@ -140,8 +136,8 @@ def rechain(doc: dict, key: Ed25519PrivateKey) -> dict:
         entry["hash"] = prev = entry_hash(prev, entry["seq"], entry["kind"], entry["at"], entry["payload"])
     last = doc["entries"][-1]
     doc["head"] = {"seq": last["seq"], "hash": last["hash"],
-                   "signature": chain.sign_head(key, last["hash"], last["seq"])}
-    doc["public_key_pem"] = chain.public_key_pem(key)
+                   "signature": signing.sign_head(key, last["hash"], last["seq"])}
+    doc["public_key_pem"] = signing.public_key_pem(key)
     return doc
 
 
@@ -184,7 +180,7 @@ def test_realistic_log_verifies_in_core_and_script(tmp_path):
     result = run_script(tmp_path, DOCUMENT, "--public-key", str(key_file), "--require-signature")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "検証成功 / VERIFIED" in result.stdout
-    assert chain.key_fingerprint(CITY_KEY_PEM) in result.stdout
+    assert signing.key_fingerprint(CITY_KEY_PEM) in result.stdout
 
 
 def test_times_are_utc_strings_and_the_call_dates_survive():
@@ -245,11 +241,11 @@ def _change_salt(doc):
 def _swap_signature(doc):
     # A real signature by the city's key, but over an earlier head.
     earlier = doc["entries"][-2]
-    doc["head"]["signature"] = chain.sign_head(SIGNING_KEY, earlier["hash"], earlier["seq"])
+    doc["head"]["signature"] = signing.sign_head(SIGNING_KEY, earlier["hash"], earlier["seq"])
 
 
 def _sign_with_another_key(doc):
-    doc["head"]["signature"] = chain.sign_head(Ed25519PrivateKey.generate(),
+    doc["head"]["signature"] = signing.sign_head(Ed25519PrivateKey.generate(),
                                                doc["head"]["hash"], doc["head"]["seq"])
 
 
@@ -437,16 +433,16 @@ def test_commitments():
 
 def test_signing_key_is_created_private_and_reused(tmp_path):
     path = tmp_path / "instance" / "log-signing-key.pem"
-    key = chain.load_or_create_key(path)
+    key = signing.load_or_create_key(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert chain.public_key_pem(chain.load_or_create_key(path)) == chain.public_key_pem(key)
+    assert signing.public_key_pem(signing.load_or_create_key(path)) == signing.public_key_pem(key)
     assert [p.name for p in path.parent.iterdir()] == ["log-signing-key.pem"]
-    signature = chain.sign_head(key, "f" * 64, 7)
-    assert chain.verify_head_signature(chain.public_key_pem(key), "f" * 64, 7, signature)
-    assert not chain.verify_head_signature(chain.public_key_pem(key), "f" * 64, 8, signature)
+    signature = signing.sign_head(key, "f" * 64, 7)
+    assert signing.verify_head_signature(signing.public_key_pem(key), "f" * 64, 7, signature)
+    assert not signing.verify_head_signature(signing.public_key_pem(key), "f" * 64, 8, signature)
     os.chmod(path, 0o644)
     with pytest.raises(PermissionError):
-        chain.load_or_create_key(path)
+        signing.load_or_create_key(path)
 
 
 def _sh(command, cwd):
@@ -480,7 +476,7 @@ def test_by_hand_with_openssl_as_documented(tmp_path):
         "openssl pkeyutl -verify -pubin -inkey city-log-key.pem -rawin -in head.msg -sigfile head.sig",
         tmp_path)
     assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout, result.stderr
-    assert (tmp_path / "head.msg").read_bytes() == chain.head_message(DOCUMENT["head"]["hash"],
+    assert (tmp_path / "head.msg").read_bytes() == signing.head_message(DOCUMENT["head"]["hash"],
                                                                        DOCUMENT["head"]["seq"])
 
 

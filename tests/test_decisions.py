@@ -153,7 +153,8 @@ def test_finalising_through_the_page_appends_decision_recorded(client, login, cs
     response = client.post(f"/admin/calls/{scored.call.id}/results/finalise",
                            data={"csrf_token": token, "basis": "市長決定"})
     assert response.status_code == 302
-    kinds = db.scalars(select(LogEntry.kind).where(LogEntry.call_id == scored.call.id)).all()
+    kinds = db.scalars(select(LogEntry.kind).where(LogEntry.call_id == scored.call.id)
+                       .order_by(LogEntry.seq)).all()
     assert kinds[-1] == chain.DECISION_RECORDED
 
 

@@ -29,8 +29,9 @@ from portal.demo import (
     STAFF,
     load_demo_data,
 )
-from portal.domain.log import chain, process_log, signing, verification
+from portal.domain.log import chain, process_log, published_log, signing, verification
 from portal.domain.proposals import workflow
+from portal.domain.proposals.snapshot import snapshot_digest
 from portal.domain.results import publication
 from portal.domain.scoring import progress
 from portal.domain.proposals.proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, REQUEST_CATEGORY
@@ -193,7 +194,8 @@ def test_proposal_states(demo):
         assert workflow.edit_refusal(returned, now) is None  # the group can correct and resubmit
         last = returned.events[-1]
         assert last.to_status == ProposalStatus.RETURNED and word in last.note
-        decision = demo.scalar(select(IntakeDecision).where(IntakeDecision.proposal_id == returned.id))
+        decision = demo.scalar(select(IntakeDecision).where(IntakeDecision.proposal_id == returned.id)
+                               .order_by(IntakeDecision.id.desc()))
         assert decision.correction_due_at == returned.correction_due_at and word in decision.reasons
 
     drafts = [p for p in proposals_of(demo, open_call) if p.status == ProposalStatus.DRAFT]
@@ -219,7 +221,7 @@ def test_every_submission_has_a_unique_receipt_code_and_a_matching_snapshot(demo
             for submission in proposal.submissions:
                 assert submission.receipt_number == proposal.receipt_number
                 assert submission.snapshot["receipt_number"] == proposal.receipt_number
-                assert workflow.snapshot_digest(submission.snapshot) == submission.snapshot_sha256
+                assert snapshot_digest(submission.snapshot) == submission.snapshot_sha256
                 assert call.opens_at <= submission.submitted_at < call.closes_at
             events = [e.to_status for e in proposal.events]
             assert events[:2] == [ProposalStatus.DRAFT, ProposalStatus.SUBMITTED]
@@ -322,7 +324,8 @@ def test_the_finished_call_was_reviewed_decided_and_published(demo):
     call = call_by_slug(demo, FINISHED_CALL_SLUG)
     members = list(demo.scalars(select(PanelMember).where(PanelMember.call_id == call.id)))
     assert sorted(m.pseudonym for m in members) == ["委員A", "委員B", "委員C", "委員D", "委員E"]
-    conflicts = list(demo.scalars(select(Conflict).where(Conflict.panel_member_id.in_([m.id for m in members]))))
+    conflicts = list(demo.scalars(select(Conflict).where(Conflict.panel_member_id.in_([m.id for m in members]))
+                                  .order_by(Conflict.id)))
     assert [(c.source, c.status) for c in conflicts] == [(ConflictSource.DETECTED, ConflictStatus.CONFIRMED)]
     sheets = list(demo.scalars(select(ReviewSheet).join(Assignment).join(Proposal).where(Proposal.call_id == call.id)))
     assert len(sheets) == 6 * 5 - 1 and {s.status for s in sheets} == {SheetStatus.SUBMITTED}
@@ -375,7 +378,7 @@ def test_the_published_results_answer_as_page_json_csv_and_pdf(demo, client):
     assert log.status_code == 200 and "結果の公表" in log.text
     log_json = client.get(f"/calls/{FINISHED_CALL_SLUG}/log.json")
     assert log_json.status_code == 200
-    report = chain.verify_document(log_json.get_json(), trusted_public_key_pem=publication.public_key_pem(
+    report = published_log.verify_document(log_json.get_json(), trusted_public_key_pem=signing.public_key_pem(
         signing.key_for_app(client.application)))
     assert report.ok and report.revealed == 29
 
@@ -426,7 +429,7 @@ def test_demo_applicants_are_confirmed_with_complete_groups(demo):
 
 
 def test_demo_staff_and_reviewers_skip_the_second_factor_only_by_configuration(demo):
-    staff = list(demo.scalars(select(User).where(User.role == Role.STAFF)))
+    staff = list(demo.scalars(select(User).where(User.role == Role.STAFF).order_by(User.id)))
     reviewers = list(demo.scalars(select(User).where(User.role == Role.REVIEWER)))
     assert [u.email for u in staff] == [STAFF.email]
     assert {u.email for u in reviewers} == {spec.email for spec in REVIEWERS} and len(reviewers) == 5

@@ -230,7 +230,7 @@ def upload(client, proposal_id: int, data: bytes, name: str, token: str | None =
 
 def attachments_of(db, proposal_id: int) -> list[StoredFile]:
     db.expire_all()
-    return list(db.scalars(select(StoredFile).where(StoredFile.proposal_id == proposal_id)))
+    return list(db.scalars(select(StoredFile).where(StoredFile.proposal_id == proposal_id).order_by(StoredFile.id)))
 
 
 def disk_path(app, stored: StoredFile):

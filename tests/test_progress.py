@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.domain.log import process_log
-from portal.domain.panel import conflict_check, panel
+from portal.domain.panel import conflict_check, conflict_declaration, panel
 from portal.domain.scoring import progress, scoring
 from portal.domain.log.chain import REVIEWER_RECUSED, SCORE_REOPENED, SCORING_CLOSED
 from portal.domain.scoring.scoring import ScoreInput, SheetInput
@@ -32,7 +32,7 @@ def assignment_of(db, member, proposal):
 
 
 def open_it(db, assignment):
-    scoring.confirm_no_conflict(db, assignment, now_utc())
+    conflict_declaration.confirm_no_conflict(db, assignment, now_utc())
     db.commit()
 
 

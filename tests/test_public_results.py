@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from portal.domain.log import chain, process_log
+from portal.domain.log import chain, process_log, published_log, signing
 from portal.domain.timeutil import now_utc
 from portal.files import storage
 from portal.models import Publication
@@ -223,8 +223,8 @@ def test_the_log_is_public_from_the_calls_publication_on(client, factory):
     document = twin.get_json()
     assert [e["seq"] for e in document["entries"]] == list(range(1, head.seq + 1))
     assert document["head"]["hash"] == head.hash
-    assert chain.verify_document(document).ok
-    assert chain.key_fingerprint(document["public_key_pem"]) in html
+    assert published_log.verify_document(document).ok
+    assert signing.key_fingerprint(document["public_key_pem"]) in html
 
 
 def test_an_unpublished_call_has_no_public_page_at_all(client, factory):
@@ -377,7 +377,7 @@ def test_the_public_key_is_the_one_in_the_documents(client, published):
     pem = response.get_data(as_text=True)
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
     log = client.get(f"/calls/{published.call.slug}/log.json").get_json()
-    assert chain.key_fingerprint(pem) == chain.key_fingerprint(log["public_key_pem"])
+    assert signing.key_fingerprint(pem) == signing.key_fingerprint(log["public_key_pem"])
     script = client.get("/transparency/verify_log.py")
     assert script.status_code == 200 and b"def main" in script.data
 
@@ -426,6 +426,7 @@ class RealPublished:
     (PDFs rendered and stored, log revealed and signed)."""
 
     def __init__(self, factory, *, reviewers=2, publish=True):
+        from portal.domain.panel import conflict_declaration
         from portal.domain.results import decisions, publication
         from portal.domain.scoring import scoring
         from portal.models import Assignment
@@ -448,7 +449,7 @@ class RealPublished:
             for index, member in enumerate(self.members):
                 assignment = session.scalars(select(Assignment).where(
                     Assignment.proposal_id == proposal.id, Assignment.panel_member_id == member.id)).one()
-                scoring.confirm_no_conflict(session, assignment, now)
+                conflict_declaration.confirm_no_conflict(session, assignment, now)
                 values = SCORES[role][index % 2]
                 data = scoring.SheetInput(
                     scores={c.id: scoring.ScoreInput(values[c.position], f"{c.name}の理由") for c in call.criteria},

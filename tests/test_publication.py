@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 import portal.pdf
-from portal.domain.log import chain, process_log, verification
+from portal.domain.log import chain, process_log, published_log, signing, verification
 from portal.domain.results import decisions, publication
 from portal.domain.timeutil import now_utc
 from portal.mail import send_mail
@@ -110,7 +110,7 @@ def test_publication_is_refused_until_scoring_is_over_and_decisions_are_final(fa
 def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_groups(db, ready, settings):
     before = publication.log_document(db, ready.call, settings.key)
     assert before["commitments_revealed"] == []  # nothing revealed before publication
-    assert chain.verify_document(before, chain.public_key_pem(settings.key)).ok
+    assert published_log.verify_document(before, signing.public_key_pem(settings.key)).ok
 
     row = publish(db, ready, settings)
     assert row.version == 1 and row.reason == ""
@@ -123,7 +123,7 @@ def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_grou
     assert entries[-1].payload["document_sha256"] == hashlib.sha256(pdf).hexdigest()
     assert entries[-1].payload["url"].endswith(f"/calls/{ready.call.slug}/results/v1.pdf")
     assert (row.head_seq, row.head_hash) == (entries[-1].seq, entries[-1].hash)
-    assert chain.verify_head_signature(chain.public_key_pem(settings.key), row.head_hash, row.head_seq,
+    assert signing.verify_head_signature(signing.public_key_pem(settings.key), row.head_hash, row.head_seq,
                                        row.head_signature)
     assert row.results_sha256 == hashlib.sha256(chain.canonical_json(row.results)).hexdigest()
     # Stored once: downloads are the same bytes.
@@ -133,7 +133,7 @@ def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_grou
     # The log as published now reveals every seal and verifies with the city's key.
     after = publication.log_document(db, ready.call, settings.key)
     assert sorted(r["seq"] for r in after["commitments_revealed"]) == [e.seq for e in seals]
-    report = chain.verify_document(after, chain.public_key_pem(settings.key))
+    report = published_log.verify_document(after, signing.public_key_pem(settings.key))
     assert report.ok and report.revealed == 6
     # Proposals, call and mail.
     assert all(p.status == ProposalStatus.RESULTS for p in ready.proposals)
@@ -169,8 +169,8 @@ def test_the_results_document_follows_the_contract(db, ready, settings):
     assert other["group_name"] is None and other["title"] is None and other["summary"] is None
     assert other["decision"]["outcome"] == "not_adopted" and other["decision"]["reason"]
     head = document["log_head"]
-    assert chain.verify_head_signature(document["public_key_pem"], head["hash"], head["seq"], head["signature"])
-    assert document["verification"]["public_key_fingerprint"] == chain.key_fingerprint(document["public_key_pem"])
+    assert signing.verify_head_signature(document["public_key_pem"], head["hash"], head["seq"], head["signature"])
+    assert document["verification"]["public_key_fingerprint"] == signing.key_fingerprint(document["public_key_pem"])
     assert document["verification"]["log_json_url"].endswith(f"/calls/{ready.call.slug}/log.json")
     # Anyone can recompute every figure from the document alone.
     assert verification.document_problems(document) == []

@@ -28,6 +28,7 @@ from sqlalchemy import inspect, insert, select, update
 
 from portal.domain.log import chain
 from portal.domain.results import publication
+from portal.domain.panel import conflict_declaration
 from portal.domain.scoring import scoring
 from portal.domain.timeutil import now_utc
 from portal.models import (
@@ -210,7 +211,7 @@ def review_world(f: Factory, count: int) -> str:
     review_copy = f.released(template)
     assignment = session.scalars(select(Assignment).where(Assignment.proposal_id == template.id,
                                                           Assignment.panel_member_id == member.id)).one()
-    scoring.confirm_no_conflict(session, assignment, now)
+    conflict_declaration.confirm_no_conflict(session, assignment, now)
     data = scoring.SheetInput(
         scores={c.id: scoring.ScoreInput(4, f"{c.name}の理由") for c in call.criteria},
         comment_for_group="地域に根ざした提案です。")

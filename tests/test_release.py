@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from portal.domain.anonymity import review_copy
+from portal.domain.anonymity import redaction, review_copy
 from portal.domain.log import process_log
 from portal.domain.anonymity.identity import fold
 from portal.domain.anonymity.release import ReleaseRefused, bare_pdf, release_for_review
@@ -65,19 +65,19 @@ def upload_dir(app):
 def resolve_everything(db, app, world: World) -> Proposal:
     """What staff do: scan, redact every finding, look at the image."""
     proposal = proposal_of(db, world)
-    review_copy.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
     for row in review_copy.findings_of(db, proposal):
-        review_copy.decide_finding(db, row, FindingStatus.REDACT, None, now_utc())
+        redaction.decide_finding(db, row, FindingStatus.REDACT, None, now_utc())
     for attachment in review_copy.review_attachments(db, proposal):
         if review_copy.needs_eye_check(attachment):
-            review_copy.set_attachment(db, attachment, excluded=False, checked_by_eye=True)
+            redaction.set_attachment(db, attachment, excluded=False, checked_by_eye=True)
     db.commit()
     return proposal
 
 
 def test_release_is_refused_while_findings_are_pending(app, db, world):
     proposal = proposal_of(db, world)
-    review_copy.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
     with pytest.raises(ReleaseRefused) as refused:
         release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
     message = refused.value.message
@@ -112,20 +112,20 @@ def test_release_is_refused_when_the_text_changed_after_the_scan(app, db, seed):
 
 def test_release_is_refused_for_an_image_neither_checked_nor_excluded(app, db, world):
     proposal = proposal_of(db, world)
-    review_copy.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
-    review_copy.redact_high_confidence(db, proposal, None, now_utc())
+    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.redact_high_confidence(db, proposal, None, now_utc())
     for row in review_copy.findings_of(db, proposal):
         if row.status == FindingStatus.PENDING:
-            review_copy.decide_finding(db, row, FindingStatus.REDACT, None, now_utc())
-    problems = review_copy.release_problems(db, proposal)
+            redaction.decide_finding(db, row, FindingStatus.REDACT, None, now_utc())
+    problems = redaction.release_problems(db, proposal)
     assert problems == [p for p in problems if "添付資料2" in p] and len(problems) == 1
     image = [a for a in review_copy.review_attachments(db, proposal) if a.content_type == "image/png"][0]
-    review_copy.set_attachment(db, image, excluded=True, checked_by_eye=False)
-    assert review_copy.release_problems(db, proposal) == []
+    redaction.set_attachment(db, image, excluded=True, checked_by_eye=False)
+    assert redaction.release_problems(db, proposal) == []
 
 
 def test_the_release_route_lists_what_is_unresolved(client, login, app, db, world):
-    review_copy.scan(db, proposal_of(db, world), None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal_of(db, world), None, now_utc(), upload_dir=upload_dir(app))
     db.commit()
     login(world.staff)
     page = client.get(f"/admin/calls/{world.call_id}/anonymise")
@@ -210,7 +210,7 @@ def test_an_attachment_without_redactions_is_passed_on_without_metadata(app, db,
     pdf_attachment = review_copy.review_attachments(db, proposal)[0]
     for row in review_copy.findings_of(db, proposal):
         if row.location == f"file:{pdf_attachment.id}":
-            review_copy.decide_finding(db, row, FindingStatus.DISMISS, None, now_utc())
+            redaction.decide_finding(db, row, FindingStatus.DISMISS, None, now_utc())
     release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
     data = storage.path_of(upload_dir(app), pdf_attachment.storage_name).read_bytes()
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -250,11 +250,11 @@ def test_release_is_all_or_nothing(app, db, seed):
         other_id = other.id
     resolve_everything(db, app, ready)
     other, call = db.get(Proposal, other_id), db.get(Call, ready.call_id)
-    review_copy.scan(db, other, None, now_utc())
+    redaction.scan(db, other, None, now_utc())
     pending = review_copy.findings_of(db, other)
     if not pending:  # make sure the second one has something undecided
-        review_copy.add_extra_term(db, call, other, "内容です", None, now_utc())
-        review_copy.scan(db, other, None, now_utc())
+        redaction.add_extra_term(db, call, other, "内容です", None, now_utc())
+        redaction.scan(db, other, None, now_utc())
     with pytest.raises(ReleaseRefused) as refused:
         release_for_review(db, [proposal_of(db, ready), other], None, now_utc())
     assert other.anonymous_code in refused.value.problems
@@ -267,7 +267,7 @@ def test_release_is_all_or_nothing(app, db, seed):
 def test_an_excluded_attachment_never_reaches_reviewers(app, db, world):
     proposal = resolve_everything(db, app, world)
     pdf_attachment, image = review_copy.review_attachments(db, proposal)
-    review_copy.set_attachment(db, pdf_attachment, excluded=True, checked_by_eye=False)
+    redaction.set_attachment(db, pdf_attachment, excluded=True, checked_by_eye=False)
     [copy] = release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
     assert copy.content["attachments"] == [{"id": image.id, "label": "添付資料1", "content_type": "image/png"}]
     assert pdf_attachment.storage_name is None and image.storage_name is not None

@@ -11,8 +11,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from portal.domain.results import results
+from portal.domain.results.result_json import result_to_dict
 from portal.domain.scoring import scoring
-from portal.domain.results.aggregation import result_to_dict
 from portal.domain.timeutil import now_utc
 from portal.models import Conflict, ConflictSource, ConflictStatus, Stage
 

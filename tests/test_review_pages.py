@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.domain.log import process_log
+from portal.domain.panel import conflict_declaration
 from portal.domain.scoring import scoring
 from portal.domain.scoring.scoring import ScoreInput, SheetInput
 from portal.domain.timeutil import now_utc
@@ -207,7 +208,7 @@ def test_a_too_long_conflict_note_is_shown_again_and_nothing_changes(client, db,
     aid = scene["assignment"].id
     token = csrf_token_from(client.get(f"/review/assignments/{aid}/confirm").text)
     before = state(db)
-    note = "長" * (scoring.CONFLICT_NOTE_MAX + 1)
+    note = "長" * (conflict_declaration.CONFLICT_NOTE_MAX + 1)
     response = client.post(f"/review/assignments/{aid}/conflict", data={"csrf_token": token, "note": note})
     assert response.status_code == 422 and note in response.text and "字以内" in response.text
     assert state(db) == before
@@ -227,7 +228,8 @@ def test_a_reviewer_can_declare_after_reading_too(client, db, scene):
 # -- attachments ------------------------------------------------------------------------------
 
 def add_attachment(db, app, proposal, position=0, excluded=False, listed=True) -> ReviewAttachment:
-    source = db.scalars(select(StoredFile).where(StoredFile.group_id == proposal.group_id)).first()
+    source = db.scalars(select(StoredFile).where(StoredFile.group_id == proposal.group_id)
+                        .order_by(StoredFile.id)).first()
     name = f"{position:02d}" + "ab" * 15
     storage.path_of(app.config["UPLOAD_DIR"], name).write_bytes(sample_pdf("reviewer copy"))
     attachment = ReviewAttachment(proposal_id=proposal.id, source_file_id=source.id, position=position,
@@ -432,7 +434,7 @@ def test_scoring_what_is_not_yours_to_score_is_refused(client, db, factory, scen
     assert "採点期間は終了しました" in page and 'type="radio"' not in page
 
     # A recused assignment is gone.
-    scoring.declare_conflict(db, db.get(Assignment, aid), "", now_utc())
+    conflict_declaration.declare_conflict(db, db.get(Assignment, aid), "", now_utc())
     db.commit()
     before = state(db)
     assert client.post(sheet_url(aid), data=data).status_code == 404
@@ -452,7 +454,7 @@ def test_posts_without_csrf_change_nothing(client, db, scene):
 def submit_directly(db, call, member, proposal, score, comment="", note=""):
     assignment = assignment_of(db, member, proposal)
     now = now_utc()
-    scoring.confirm_no_conflict(db, assignment, now)
+    conflict_declaration.confirm_no_conflict(db, assignment, now)
     data = SheetInput(scores={c.id: ScoreInput(score, f"{member.pseudonym}の理由") for c in call.criteria},
                       comment_for_group=comment, panel_note=note)
     scoring.submit_sheet(db, scoring.save_draft(db, assignment, scoring.Stage.DOCUMENT, data, now), now)

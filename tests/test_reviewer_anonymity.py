@@ -489,7 +489,8 @@ def assignments_of(db, user_id: int) -> dict[int, Assignment]:
 def error_paths(db, world: World, me: int, other: int) -> list[tuple[str, bool]]:
     """(path, must be refused) for wrong, foreign and garbage addresses."""
     attachments = {a.proposal_id: a for a in db.scalars(select(ReviewAttachment).order_by(ReviewAttachment.id))}
-    excluded = db.scalars(select(ReviewAttachment).where(ReviewAttachment.excluded.is_(True))).all()
+    excluded = db.scalars(select(ReviewAttachment).where(ReviewAttachment.excluded.is_(True))
+                          .order_by(ReviewAttachment.id)).all()
     mine = list(assignments_of(db, me).values())
     visible = [a for a in mine if a.status == AssignmentStatus.CLEARED]
     paths: list[tuple[str, bool]] = [
@@ -644,7 +645,8 @@ def test_no_identifying_string_of_any_applicant_reaches_a_reviewer(app, seed, db
         assert {p for _, p in ok} >= {"/", "/calls", "/account/security", f"/calls/{world.call_slug}/log"}
 
     # Mail to the reviewers (the reminder, and any other).
-    mails = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient.in_(world.reviewer_emails))).all()
+    mails = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient.in_(world.reviewer_emails))
+                       .order_by(OutboxMessage.id)).all()
     assert {m.recipient for m in mails} == set(world.reviewer_emails)
     mail_surfaces = [(f"mail to {m.recipient}: {m.subject}", f"{m.subject}\n{m.body}") for m in mails]
 

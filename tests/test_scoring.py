@@ -12,8 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from portal import policy
-from portal.domain.log import chain, process_log
-from portal.domain.scoring import scoring
+from portal.domain.log import chain, process_log, published_log
+from portal.domain.log.seals import Reveal, check_reveals, commit_scores
+from portal.domain.panel import conflict_declaration
+from portal.domain.scoring import panel_scores, scoring, stages
 from portal.domain.scoring.scoring import ScoreInput, ScoringRefused, SheetIncomplete, SheetInput
 from portal.domain.timeutil import now_utc
 from portal.models import (
@@ -58,7 +60,7 @@ def full_input(call, score=4, reason="地域の課題に合っている。") -> 
 
 def cleared(db, member, proposal, now=None) -> Assignment:
     assignment = assignment_of(db, member, proposal)
-    scoring.confirm_no_conflict(db, assignment, now or now_utc())
+    conflict_declaration.confirm_no_conflict(db, assignment, now or now_utc())
     return assignment
 
 
@@ -103,7 +105,7 @@ def test_submitting_seals_the_scores_in_the_log(db, panel):
     assert sheet.status == SheetStatus.SUBMITTED and sheet.submitted_at is not None
     assert len(sheet.salt) == 64 and int(sheet.salt, 16) >= 0
     expected = {str(c.position): 4 for c in call.criteria}
-    assert sheet.commitment == chain.commit_scores(expected, bytes.fromhex(sheet.salt))
+    assert sheet.commitment == commit_scores(expected, bytes.fromhex(sheet.salt))
     entry = db.scalars(select(LogEntry).where(LogEntry.call_id == call.id, LogEntry.seq == sheet.sealed_seq)).one()
     assert entry.kind == "score_sealed"
     assert entry.payload == {"reviewer": member.pseudonym, "proposal_code": proposal.anonymous_code,
@@ -161,7 +163,7 @@ def test_bad_input_and_wrong_moments_are_refused_and_change_nothing(db, factory,
     with pytest.raises(ScoringRefused) as refused:  # not yet cleared
         scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call), now)
     assert refused.value.status == 403 and "利害関係" in refused.value.message
-    scoring.confirm_no_conflict(db, assignment, now)
+    conflict_declaration.confirm_no_conflict(db, assignment, now)
 
     cases = [
         (full_input(other_call), Stage.DOCUMENT, now, 400, "審査基準ではない"),
@@ -201,8 +203,8 @@ def test_nothing_is_scored_after_the_secretariat_closed_the_scoring(db, panel):
 def test_a_recused_assignment_cannot_be_scored_or_cleared(db, panel):
     call, proposal, member, _ = panel
     assignment = assignment_of(db, member, proposal)
-    scoring.declare_conflict(db, assignment, "", now_utc())
-    for verb in (lambda: scoring.confirm_no_conflict(db, assignment, now_utc()),
+    conflict_declaration.declare_conflict(db, assignment, "", now_utc())
+    for verb in (lambda: conflict_declaration.confirm_no_conflict(db, assignment, now_utc()),
                  lambda: scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call), now_utc())):
         with pytest.raises(ScoringRefused) as refused:
             verb()
@@ -249,7 +251,7 @@ def test_staff_reopen_with_a_reason_supersedes_the_seal(db, factory, panel):
     db.commit()
     entries = process_log.entries(db, call)
     reveals = [{"seq": sheet.sealed_seq, "scores": scoring.sealed_scores(call, sheet), "salt": sheet.salt}]
-    problems, revealed, superseded = chain.check_reveals(entries, reveals)
+    problems, revealed, superseded = check_reveals(entries, reveals)
     assert (problems, revealed, superseded) == ([], 1, 1)
 
 
@@ -297,10 +299,10 @@ def test_two_stages_keep_both_versions_and_both_seals_verify(db, two_stage, tmp_
 
     sheets = [document, revised, presentation]
     process_log.append(db, call, chain.SCORES_REVEALED, {"revealed_count": 3}, now)
-    reveals = [chain.Reveal(s.sealed_seq, scoring.sealed_scores(call, s), bytes.fromhex(s.salt)) for s in sheets]
-    doc = chain.export_document({"ref": call.slug, "title": call.title}, process_log.entries(db, call), reveals,
+    reveals = [Reveal(s.sealed_seq, scoring.sealed_scores(call, s), bytes.fromhex(s.salt)) for s in sheets]
+    doc = published_log.export_document({"ref": call.slug, "title": call.title}, process_log.entries(db, call), reveals,
                                 Ed25519PrivateKey.generate())
-    report = chain.verify_document(doc)
+    report = published_log.verify_document(doc)
     assert report.ok, report.problems
     assert (report.revealed, report.superseded) == (3, 0)
     problems, facts = verifier.verify(doc)
@@ -321,9 +323,9 @@ def test_the_revision_needs_a_submitted_first_stage_sheet(db, two_stage):
 
 
 def test_stages_of_a_call(factory):
-    assert scoring.stages_of(factory.scoring_call()) == [Stage.DOCUMENT]
-    assert scoring.stages_of(factory.scoring_call(has_presentation=True)) == [Stage.DOCUMENT, Stage.PRESENTATION]
-    assert scoring.stages_of(factory.scoring_call(has_presentation=True, allow_revision_after_presentation=True)) == [
+    assert stages.stages_of(factory.scoring_call()) == [Stage.DOCUMENT]
+    assert stages.stages_of(factory.scoring_call(has_presentation=True)) == [Stage.DOCUMENT, Stage.PRESENTATION]
+    assert stages.stages_of(factory.scoring_call(has_presentation=True, allow_revision_after_presentation=True)) == [
         Stage.DOCUMENT, Stage.PRESENTATION, Stage.DOCUMENT_REVISED]
 
 
@@ -333,7 +335,7 @@ def test_declaring_a_conflict_recuses_and_logs_without_the_note(db, panel):
     call, proposal, member, other = panel
     assignment = assignment_of(db, member, proposal)
     now = now_utc()
-    conflict = scoring.declare_conflict(db, assignment, "提案団体の理事を務めています", now)
+    conflict = conflict_declaration.declare_conflict(db, assignment, "提案団体の理事を務めています", now)
     db.commit()
     assert (conflict.source, conflict.status, conflict.reason) == (
         ConflictSource.DECLARED, ConflictStatus.CONFIRMED, "提案団体の理事を務めています")
@@ -344,7 +346,7 @@ def test_declaring_a_conflict_recuses_and_logs_without_the_note(db, panel):
     assert policy.visible_assignments(member.user, call) == []
     assert [a.proposal_id for a in policy.visible_assignments(other.user, call)] == [proposal.id]
     with pytest.raises(ScoringRefused):
-        scoring.declare_conflict(db, assignment, "", now)
+        conflict_declaration.declare_conflict(db, assignment, "", now)
     assert db.scalar(select(func.count()).select_from(Conflict)) == 1
 
 
@@ -353,7 +355,7 @@ def test_a_dismissed_conflict_can_still_be_declared(db, panel):
     db.add(Conflict(panel_member_id=member.id, proposal_id=proposal.id, source=ConflictSource.DETECTED,
                     status=ConflictStatus.DISMISSED, reason="同名の別団体"))
     db.commit()
-    scoring.declare_conflict(db, assignment_of(db, member, proposal), "", now_utc())
+    conflict_declaration.declare_conflict(db, assignment_of(db, member, proposal), "", now_utc())
     conflict = db.scalars(select(Conflict)).one()
     assert (conflict.source, conflict.status) == (ConflictSource.DECLARED, ConflictStatus.CONFIRMED)
 
@@ -362,8 +364,8 @@ def test_confirming_no_conflict_clears_once(db, panel):
     call, proposal, member, _ = panel
     assignment = assignment_of(db, member, proposal)
     first = now_utc()
-    scoring.confirm_no_conflict(db, assignment, first)
-    scoring.confirm_no_conflict(db, assignment, first + timedelta(hours=1))
+    conflict_declaration.confirm_no_conflict(db, assignment, first)
+    conflict_declaration.confirm_no_conflict(db, assignment, first + timedelta(hours=1))
     assert (assignment.status, assignment.cleared_at) == (AssignmentStatus.CLEARED, first)
 
 
@@ -375,12 +377,12 @@ def test_others_scores_wait_for_own_submission_and_the_end_of_scoring(db, panel)
     now = now_utc()
     after = call.scoring_closes_at + timedelta(minutes=1)
     scoring.submit_sheet(db, scoring.save_draft(db, theirs, Stage.DOCUMENT, full_input(call, 2), now), now)
-    assert not scoring.may_see_panel(db, mine, Stage.DOCUMENT, after)  # mine not submitted
+    assert not policy.may_see_panel(db, mine, Stage.DOCUMENT, after)  # mine not submitted
     sheet = scoring.save_draft(db, mine, Stage.DOCUMENT, full_input(call, 5), now)
-    assert not scoring.may_see_panel(db, mine, Stage.DOCUMENT, after)  # only a draft
+    assert not policy.may_see_panel(db, mine, Stage.DOCUMENT, after)  # only a draft
     scoring.submit_sheet(db, sheet, now)
-    assert not scoring.may_see_panel(db, mine, Stage.DOCUMENT, now)  # scoring still open
-    assert scoring.may_see_panel(db, mine, Stage.DOCUMENT, after)
-    rows = scoring.panel_rows(db, mine, Stage.DOCUMENT)
+    assert not policy.may_see_panel(db, mine, Stage.DOCUMENT, now)  # scoring still open
+    assert policy.may_see_panel(db, mine, Stage.DOCUMENT, after)
+    rows = panel_scores.panel_rows(db, mine, Stage.DOCUMENT)
     assert [(r.pseudonym, r.is_self, {s.score for s in r.sheet.scores}) for r in rows] == [
         (member.pseudonym, True, {5}), (other.pseudonym, False, {2})]

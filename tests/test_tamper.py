@@ -2,7 +2,7 @@
 or a stored PDF directly in the database or on disk, bypassing the app,
 and verification fails loudly (``flask verify-log`` exits non-zero and
 names each problem); change an exported document and the published
-verifiers (chain.verify_document, scripts/verify_log.py) fail.
+verifiers (published_log.verify_document, scripts/verify_log.py) fail.
 
 Raw SQL runs on the test's own connection inside a savepoint: the test
 data lives in a transaction that is rolled back afterwards, which another
@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from portal.domain.log import chain, verification
+from portal.domain.log import chain, published_log, signing, verification
 from portal.domain.results import publication
 from portal.domain.timeutil import now_utc
 from portal.models import Assignment, LogEntry, ReviewScore, ReviewSheet, ScoreReopen
@@ -173,23 +173,23 @@ def test_a_stored_pdf_changed_on_disk_fails_verification(app, db, published, set
 
 def test_an_exported_log_document_changed_fails_both_verifiers(db, published, settings, tmp_path):
     document = publication.log_document(db, published.call, settings.key)
-    trusted = chain.public_key_pem(settings.key)
+    trusted = signing.public_key_pem(settings.key)
     key_file = tmp_path / "city.pem"
     key_file.write_text(trusted)
-    assert chain.verify_document(document, trusted).ok
+    assert published_log.verify_document(document, trusted).ok
     assert _script(document, key_file, tmp_path).returncode == 0
 
     payload_changed = copy.deepcopy(document)
     decision = next(e for e in payload_changed["entries"] if e["kind"] == chain.DECISION_RECORDED)
     decision["payload"]["outcomes"][0]["result"] = "not_adopted"
-    report = chain.verify_document(payload_changed, trusted)
+    report = published_log.verify_document(payload_changed, trusted)
     assert not report.ok and any(p.code == "wrong_hash" and p.seq == decision["seq"] for p in report.problems)
     assert _script(payload_changed, key_file, tmp_path).returncode == 1
 
     score_changed = copy.deepcopy(document)
     score_changed["commitments_revealed"][0]["scores"]["0"] = 1 + (score_changed["commitments_revealed"][0]
                                                                    ["scores"]["0"] % 5)
-    report = chain.verify_document(score_changed, trusted)
+    report = published_log.verify_document(score_changed, trusted)
     assert [p.code for p in report.problems] == ["commitment_mismatch"]
     failed = _script(score_changed, key_file, tmp_path)
     assert failed.returncode == 1 and "検証失敗" in failed.stdout

@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain.anonymity import review_copy
-from ..domain.anonymity.anonymise import KIND_LABELS
+from ..domain.anonymity import redaction, review_copy
+from ..domain.anonymity.anonymise import KIND_LABELS, StaleFindingError
 from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
 from ..errors import refuse
@@ -55,7 +55,7 @@ def _list_page(call, *, term_form=None, status=200):
         counts.setdefault(proposal_id, {})[FindingStatus(finding_status).value] = n
     rows = []
     for proposal in proposals:
-        problems = review_copy.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else []
+        problems = redaction.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else []
         rows.append({"proposal": proposal, "counts": counts.get(proposal.id, {}), "problems": problems})
     call_terms = db_session.scalars(
         select(ExtraTerm).where(ExtraTerm.call_id == call.id, ExtraTerm.proposal_id.is_(None)).order_by(ExtraTerm.id)
@@ -93,7 +93,7 @@ def anonymise_call_term(call_id: int):
     if not form.validate_on_submit():
         return _list_page(call, term_form=form, status=422)
     try:
-        review_copy.add_extra_term(db_session, call, None, form.term.data, staff, now_utc())
+        redaction.add_extra_term(db_session, call, None, form.term.data, staff, now_utc())
     except review_copy.AnonymisationError as error:
         form.term.errors = [*form.term.errors, error.message]
         return _list_page(call, term_form=form, status=422)
@@ -138,10 +138,10 @@ def _proposal_page(call, proposal, *, term_form=None, manual_form=None, status=2
     )} if attachments else {}
     return render_template(
         "admin/anonymise/proposal.html", call=call, proposal=proposal, rows=rows,
-        terms=review_copy.extra_terms(db_session, proposal), attachments=attachments, files=files,
+        terms=redaction.extra_terms(db_session, proposal), attachments=attachments, files=files,
         term_form=term_form or ExtraTermForm(formdata=None), manual_form=manual_form, form=EmptyForm(),
         attachment_label=review_copy.attachment_label, needs_eye_check=review_copy.needs_eye_check,
-        problems=review_copy.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else [],
+        problems=redaction.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else [],
         editable=proposal.status == ProposalStatus.ACCEPTED,
         pending=sum(1 for f in findings if f.status == FindingStatus.PENDING),
         high_pending=sum(1 for f in findings if f.status == FindingStatus.PENDING and f.confidence == "high"),
@@ -171,7 +171,7 @@ def _checked_post(call_id: int, proposal_id: int):
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/scan")
 def anonymise_scan(call_id: int, proposal_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    result = review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    result = redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
     flash(f"スキャンしました（新しい検出 {result.added}件、内容の変更などで取り消した検出 {result.removed}件）。", "success")
     return _back(call, proposal, "findings")
 
@@ -184,9 +184,9 @@ def anonymise_add_term(call_id: int, proposal_id: int):
     if not form.validate_on_submit():
         return _proposal_page(call, proposal, term_form=form, status=422)
     try:
-        review_copy.add_extra_term(db_session, call, None if form.scope.data == "call" else proposal,
+        redaction.add_extra_term(db_session, call, None if form.scope.data == "call" else proposal,
                                    form.term.data, staff, now_utc())
-        review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+        redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
     except review_copy.AnonymisationError as error:
         form.term.errors = [*form.term.errors, error.message]
         return _proposal_page(call, proposal, term_form=form, status=422)
@@ -200,8 +200,8 @@ def anonymise_delete_term(call_id: int, proposal_id: int, term_id: int):
     term = db_session.get(ExtraTerm, term_id)
     if term is None or term.call_id != call.id or term.proposal_id not in (None, proposal.id):
         abort(404)
-    review_copy.remove_extra_term(db_session, term)
-    review_copy.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    redaction.remove_extra_term(db_session, term)
+    redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
     flash(f"「{term.term}」を削除して再スキャンしました。", "success")
     return _back(call, proposal, "terms")
 
@@ -216,14 +216,14 @@ def anonymise_decide(call_id: int, proposal_id: int, finding_id: int):
         status = FindingStatus(request.form.get("decision", ""))
     except ValueError:
         refuse(422, "「伏せる」か「伏せない」を選んでください。")
-    review_copy.decide_finding(db_session, finding, status, staff, now_utc())
+    redaction.decide_finding(db_session, finding, status, staff, now_utc())
     return _back(call, proposal, f"finding-{finding.id}")
 
 
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/findings/redact-high")
 def anonymise_redact_high(call_id: int, proposal_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    count = review_copy.redact_high_confidence(db_session, proposal, staff, now_utc())
+    count = redaction.redact_high_confidence(db_session, proposal, staff, now_utc())
     flash(f"確度の高い検出{count}件を「伏せる」にしました。", "success")
     return _back(call, proposal, "findings")
 
@@ -237,7 +237,7 @@ def anonymise_manual(call_id: int, proposal_id: int):
     if not form.validate_on_submit():
         return _proposal_page(call, proposal, manual_form=form, status=422)
     try:
-        count = review_copy.add_manual_redaction(db_session, proposal, form.location.data, form.text.data, staff,
+        count = redaction.add_manual_redaction(db_session, proposal, form.location.data, form.text.data, staff,
                                                  now_utc())
     except review_copy.AnonymisationError as error:
         form.text.errors = [*form.text.errors, error.message]
@@ -253,7 +253,7 @@ def anonymise_attachment(call_id: int, proposal_id: int, attachment_id: int):
     if attachment is None or attachment.proposal_id != proposal.id:
         abort(404)
     form = AttachmentSettingForm()
-    review_copy.set_attachment(db_session, attachment, excluded=form.excluded.data,
+    redaction.set_attachment(db_session, attachment, excluded=form.excluded.data,
                                checked_by_eye=form.checked_by_eye.data)
     flash(f"{review_copy.attachment_label(attachment)}の設定を保存しました。", "success")
     return _back(call, proposal, f"attachment-{attachment.id}")
@@ -265,7 +265,7 @@ def anonymise_preview(call_id: int, proposal_id: int):
     copy = review_copy_of(proposal.id)
     try:
         preview = review_copy.build_content(db_session, proposal) if copy is None else None
-    except review_copy.anonymise.StaleFindingError:
+    except StaleFindingError:
         refuse(409, "スキャンの後に内容が変わっています。再スキャンしてからプレビューしてください。")
     return render_template("admin/anonymise/preview.html", call=call, proposal=proposal, preview=preview,
                            released=copy, content=copy.content if copy else preview.content)

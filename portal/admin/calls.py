@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.forms import EmptyForm
 from ..db import db_session
 from ..domain.calls import call_admin
-from ..domain.calls.call_settings import describe, problems, settings_from_call
+from ..domain.calls.call_description import describe
+from ..domain.calls.call_settings import problems, settings_from_call
 from ..domain.timeutil import format_jst, now_utc
 from ..models import STATUS_LABELS, Call, CallChange, ProposalStatus, User
 from ..policy import load_staff_call, require_staff

@@ -151,8 +151,7 @@ def results_comment(call_id: int):
     form = GeneralCommentForm()
     if not form.validate_on_submit():
         return _page(call, comment_form=form, status=422)
-    call.general_comment = form.general_comment.data or ""
-    db_session.flush()
+    decisions.set_general_comment(db_session, call, form.general_comment.data)
     later = "（公表済みの結果は変わりません。訂正として公表すると反映されます）" \
         if publication.latest(db_session, call) else ""
     flash(f"総評を保存しました{later}。", "success")
@@ -165,11 +164,11 @@ def results_schedule(call_id: int):
     form = ScheduleForm()
     if not form.validate_on_submit():
         return _page(call, schedule_form=form, status=422)
-    if call.results_published_at is not None:
-        form.form_errors.append("結果はすでに公表しています。")
+    try:
+        publication.schedule_publication(db_session, call, form.scheduled_utc())
+    except publication.PublicationRefused as refused:
+        form.form_errors.append(refused.message)
         return _page(call, schedule_form=form, status=409)
-    call.results_scheduled_at = form.scheduled_utc()
-    db_session.flush()
     if call.results_scheduled_at:
         flash(f"{to_jst(call.results_scheduled_at):%Y年%m月%d日 %H:%M}（日本時間）に公表するよう予約しました。"
               "その時点で決定が確定していないと公表されません。", "success")

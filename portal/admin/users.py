@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
@@ -18,7 +18,7 @@ from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..forms import REQUIRED, BaseForm, choice
 from ..mail import send_mail
-from ..models import Call, Invitation, LoginSession, RecoveryCode, Role, User
+from ..models import Call, Invitation, Role, User
 from . import bp
 
 NO_CALL = ""
@@ -75,7 +75,7 @@ class InviteForm(BaseForm):
 
 
 def _calls():
-    return db_session.scalars(select(Call).order_by(Call.fiscal_year.desc(), Call.opens_at.desc())).all()
+    return db_session.scalars(select(Call).order_by(Call.fiscal_year.desc(), Call.opens_at.desc(), Call.id)).all()
 
 
 def _page(form: InviteForm, status: int = 200):
@@ -85,7 +85,8 @@ def _page(form: InviteForm, status: int = 200):
     ).all()
     open_invitations = [
         inv for inv in db_session.scalars(
-            select(Invitation).where(Invitation.accepted_at.is_(None)).order_by(Invitation.created_at.desc())
+            select(Invitation).where(Invitation.accepted_at.is_(None))
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
         )
         if invitations.state_of(inv, now) == invitations.InvitationState.PENDING
     ]
@@ -181,15 +182,7 @@ def reset_second_factor(user_id: int):
     _checked_action()
     if user.id == current_user.id:
         refuse(409, "自分の二段階認証はリセットできません。別の事務局アカウントから操作してください。")
-    now = now_utc()
-    user.totp_secret = None
-    user.totp_confirmed_at = None
-    user.totp_last_step = None
-    db_session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    for record in db_session.scalars(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-    ):
-        record.revoked_at = now
+    second_factor.reset(user, now_utc())
     flash(f"{user.email} の二段階認証をリセットしました。次回ログイン時に登録し直します。", "success")
     return redirect(url_for("admin.users"))
 

@@ -6,6 +6,7 @@ from flask import flash, redirect, request, url_for
 
 from ..db import db_session
 from ..domain.proposals import workflow
+from ..domain.proposals.consent import set_name_publication_consent
 from ..errors import refuse
 from ..policy import load_own_proposal
 from ..auth.forms import EmptyForm
@@ -21,7 +22,7 @@ def name_consent(proposal_id: int):
     if choice not in ("yes", "no"):
         refuse(400, "「同意する」か「同意しない」を選んでください。")
     try:
-        workflow.set_name_publication_consent(db_session, proposal, choice == "yes")
+        set_name_publication_consent(db_session, proposal, choice == "yes")
     except workflow.WorkflowError as error:
         refuse(403, error.message)
     flash("団体名の公表についての設定を保存しました。" if choice == "yes" else "団体名を公表しない設定にしました。", "success")

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.forms import EmptyForm
 from ..db import db_session
 from ..domain.proposals import workflow
+from ..domain.proposals.consent import consent_refusal
 from ..domain.proposals.proposal_fields import (
     DECLARATIONS,
     EXPENSE_CATEGORIES,
@@ -27,7 +28,6 @@ from ..models import (
     Call,
     Proposal,
     ProposalStatus,
-    StatusEvent,
 )
 from ..policy import load_own_proposal, require_applicant
 from . import bp
@@ -41,7 +41,9 @@ def dashboard():
     now = now_utc()
     proposals = workflow.proposals_of_group(db_session, user.group)
     open_calls = [
-        c for c in db_session.scalars(select(Call).where(Call.published_at.is_not(None))).all() if c.is_open(now)
+        c for c in db_session.scalars(select(Call).where(Call.published_at.is_not(None))
+                                      .order_by(Call.fiscal_year.desc(), Call.opens_at.desc(), Call.id)).all()
+        if c.is_open(now)
     ]
     return render_template(
         "applicant/dashboard.html", group=user.group, proposals=proposals, open_calls=open_calls, now=now,
@@ -71,11 +73,7 @@ def new_proposal(slug: str):
         return render_template("applicant/new.html", call=call, form=EmptyForm())
     if not EmptyForm().validate_on_submit():
         abort(400)
-    proposal = Proposal(call=call, group=user.group, status=ProposalStatus.DRAFT, created_at=now, updated_at=now)
-    db_session.add(proposal)
-    db_session.flush()
-    db_session.add(StatusEvent(proposal_id=proposal.id, from_status=None, to_status=ProposalStatus.DRAFT,
-                               created_at=now, actor_id=user.id))
+    proposal = workflow.start_proposal(db_session, call, user, now)
     return redirect(url_for("applicant.edit_proposal", proposal_id=proposal.id))
 
 
@@ -281,7 +279,7 @@ def proposal_detail(proposal_id: int):
         "applicant/detail.html", proposal=proposal, call=proposal.call,
         edit_refusal=workflow.edit_refusal(proposal, now),
         withdraw_refusal=workflow.withdraw_refusal(proposal, now), form=EmptyForm(),
-        consent_refusal=workflow.consent_refusal(proposal),
+        consent_refusal=consent_refusal(proposal),
     )
 
 

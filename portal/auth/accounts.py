@@ -39,12 +39,18 @@ def create_account(session: Session, *, email: str, display_name: str, role: Rol
     return user
 
 
-def deactivate_account(session: Session, user: User, now: datetime) -> None:
-    """No more logins, and every open login ends now (the session loader also
-    refuses inactive accounts, this makes the records say so)."""
-    user.is_active_account = False
+def revoke_logins(session: Session, user: User, now: datetime) -> None:
+    """End every open login of the user now (the next request of each is
+    logged out)."""
     for record in session.scalars(
         select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
     ):
         record.revoked_at = now
+
+
+def deactivate_account(session: Session, user: User, now: datetime) -> None:
+    """No more logins, and every open login ends now (the session loader also
+    refuses inactive accounts, this makes the records say so)."""
+    user.is_active_account = False
+    revoke_logins(session, user, now)
     session.flush()

@@ -13,11 +13,12 @@ import time
 from datetime import datetime
 
 from flask import current_app, session
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 
 from ..db import db_session
-from ..models import Role, User
+from ..models import RecoveryCode, Role, User
 from . import recovery, totp
+from .accounts import revoke_logins
 
 PENDING_KEY = "pending_login"
 # The secret being enrolled lives with the browser doing the enrolment, so
@@ -137,6 +138,17 @@ def confirm_enrolment(user: User, secret: str, code: str, now: datetime) -> list
     user.totp_last_step = step
     db_session.flush()
     return recovery.regenerate(db_session, user)
+
+
+def reset(user: User, now: datetime) -> None:
+    """For a member who lost both the authenticator and the recovery codes:
+    forget the enrolment and the codes and end every login, so they enrol
+    again at their next login (after the password)."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    db_session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    revoke_logins(db_session, user, now)
 
 
 def check_code(user: User, code: str, now: datetime) -> str | None:

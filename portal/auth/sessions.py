@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from ..db import db_session
 from ..models import LoginFailure, LoginSession, User, utcnow
+from .accounts import revoke_logins
 
 
 def _hasher() -> PasswordHasher:
@@ -60,10 +61,7 @@ def end_login(user: User) -> None:
 
 def end_all_logins(user: User) -> None:
     """After a password reset every other login ends too."""
-    for record in db_session.scalars(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-    ):
-        record.revoked_at = utcnow()
+    revoke_logins(db_session, user, utcnow())
 
 
 def load_user_from_token(token: str) -> User | None:

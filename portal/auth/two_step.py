@@ -137,7 +137,7 @@ def account_security():
     recovery codes (the old ones stop working). The password is asked
     again, so an unattended open session cannot print fresh codes."""
     user = current_user
-    if not user.is_staff and not user.is_reviewer:
+    if not user.has_staff_role and not user.has_reviewer_role:
         refuse(404, "このページは事務局と審査委員のアカウント用です。")
     enrolled = second_factor.is_enrolled(user)
     form = ConfirmPasswordForm()

@@ -2,9 +2,9 @@
 
 Every state a call is in was reached the way staff, groups and reviewers
 reach it: ``call_admin.publish_call``, ``workflow.submit_proposal``,
-``intake.decide_intake``, ``review_copy.scan`` and ``decide_finding``,
+``intake.decide_intake``, ``redaction.scan`` and ``decide_finding``,
 ``release.release_for_review``, ``panel.add_member``, ``conflict_check``,
-``scoring.save_draft`` / ``submit_sheet`` / ``declare_conflict``,
+``conflict_declaration``, ``scoring.save_draft`` / ``submit_sheet``,
 ``progress.close_scoring``, ``decisions`` and ``publication.publish``. So the
 demo's process logs verify (``flask verify-log``) and its documents are
 the ones the portal would have produced.
@@ -27,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.sessions import hash_password
-from ..domain.anonymity import release, review_copy
+from ..domain.anonymity import redaction, release, review_copy
 from ..domain.calls import call_admin
 from ..domain.intake import intake
-from ..domain.panel import conflict_check, panel
+from ..domain.panel import conflict_check, conflict_declaration, panel
 from ..domain.proposals import workflow
 from ..domain.results import decisions, publication, results
 from ..domain.scoring import progress, scoring
@@ -218,12 +218,12 @@ class Loader:
 
     def anonymise(self, proposal: Proposal, group_key: str, at: datetime) -> None:
         """Scan, then decide every finding: identifying ones redacted, the rest kept."""
-        review_copy.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
+        redaction.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
         for finding in review_copy.findings_of(self.session, proposal):
             keep = (group_key, finding.text) in KEPT_FINDINGS
-            review_copy.decide_finding(self.session, finding, FindingStatus.DISMISS if keep else FindingStatus.REDACT,
+            redaction.decide_finding(self.session, finding, FindingStatus.DISMISS if keep else FindingStatus.REDACT,
                                        self.staff, at + timedelta(minutes=6))
-        problems = review_copy.release_problems(self.session, proposal)
+        problems = redaction.release_problems(self.session, proposal)
         assert not problems, problems
 
     def release(self, proposals: list[Proposal], at: datetime) -> None:
@@ -258,7 +258,7 @@ class Loader:
         assignment = self.assignment(member, proposal)
 
         def open_and_draft(at: datetime) -> None:
-            scoring.confirm_no_conflict(self.session, assignment, at)
+            conflict_declaration.confirm_no_conflict(self.session, assignment, at)
             scoring.save_draft(self.session, assignment, Stage.DOCUMENT, data, at + timedelta(minutes=47))
 
         timeline.add(opened, open_and_draft)
@@ -396,7 +396,8 @@ class Loader:
                            submitted=opened + timedelta(hours=1, minutes=20))
         declarer, key, note = reviews.SPECIAL_DECLARED
         assignment = self.assignment(members[declarer], proposals[key])
-        timeline.add(at(11, 20, 40), lambda when: scoring.declare_conflict(session, assignment, note, when))
+        timeline.add(at(11, 20, 40),
+                     lambda when: conflict_declaration.declare_conflict(session, assignment, note, when))
         for n, (key, scores) in enumerate(reviews.SPECIAL_DRAFTS["murakami"].items()):
             data = self.sheet_input(call, reviews.SPECIAL_REMARKS[key], scores, "murakami")
             self.score(timeline, call, members["murakami"], proposals[key], data, at(5 - 2 * n, 13, 15),

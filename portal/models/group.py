@@ -66,7 +66,7 @@ class Group(Base):
     documents: Mapped[list["StoredFile"]] = relationship(  # noqa: F821
         primaryjoin="and_(Group.id == StoredFile.group_id, StoredFile.proposal_id.is_(None))",
         viewonly=True,
-        order_by="StoredFile.uploaded_at",
+        order_by="[StoredFile.uploaded_at, StoredFile.id]",
     )
 
     @property

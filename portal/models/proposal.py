@@ -116,9 +116,9 @@ class Proposal(Base):
     role_shares: Mapped[list["RoleShare"]] = relationship(
         order_by="RoleShare.position", cascade="all, delete-orphan"
     )
-    declarations: Mapped[list["Declaration"]] = relationship(cascade="all, delete-orphan")
+    declarations: Mapped[list["Declaration"]] = relationship(order_by="Declaration.id", cascade="all, delete-orphan")
     attachments: Mapped[list["StoredFile"]] = relationship(  # noqa: F821
-        order_by="StoredFile.uploaded_at", viewonly=True
+        order_by="[StoredFile.uploaded_at, StoredFile.id]", viewonly=True
     )
     submissions: Mapped[list["Submission"]] = relationship(order_by="Submission.revision")
     events: Mapped[list["StatusEvent"]] = relationship(

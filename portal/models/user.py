@@ -67,12 +67,14 @@ class User(Base):
     def needs_second_factor(self) -> bool:
         return self.role in (Role.STAFF, Role.REVIEWER) and not self.second_factor_waived
 
+    # The role alone; whether the person may act as staff or reviewer now
+    # (signed in, active) is ``policy.is_staff`` / ``policy.is_reviewer``.
     @property
-    def is_staff(self) -> bool:
+    def has_staff_role(self) -> bool:
         return self.role == Role.STAFF
 
     @property
-    def is_reviewer(self) -> bool:
+    def has_reviewer_role(self) -> bool:
         return self.role == Role.REVIEWER
 
 

@@ -5,14 +5,14 @@
     /calls/<slug>/log.pdf    stored at publication
 
 Loading, caching and the response helpers are shared with the results
-pages (``results.py``); docs/transparency.md documents the URLs.
+pages (``serving.py``); docs/transparency.md documents the URLs.
 """
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from flask import Response
+from flask import Response, current_app
 from werkzeug.http import generate_etag
 
 from ..db import db_session
@@ -21,13 +21,13 @@ from ..domain.log.process_log import KIND_LABELS
 from ..errors import refuse
 from ..models import Call
 from . import bp
-from .results import (
+from .results import _fingerprint
+from .serving import (
     LATEST,
     LOG,
     _ascii,
     _clamped,
     _document_response,
-    _fingerprint,
     _from_cache,
     _json_bytes,
     _latest,
@@ -52,7 +52,8 @@ PAYLOAD_LABELS = {
 
 
 def _log_document(call: Call) -> dict | None:
-    return publication.log_document(db_session, call, base_url=publication.Settings.current().base_url)
+    settings = publication.Settings.for_app(current_app)
+    return publication.log_document(db_session, call, settings.key, base_url=settings.base_url)
 
 
 def _log_last_modified(document: dict | None) -> datetime | None:

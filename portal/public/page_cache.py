@@ -12,7 +12,7 @@ is rendered once per worker, not once per period. Shared caches are told
 ``max-age`` of 60-300 s anyway.
 
 Only pages that are the same for everyone are stored (see
-``results._same_for_everyone``): no signed-in menu, no CSRF token, no
+``serving._same_for_everyone``): no signed-in menu, no CSRF token, no
 flashed message.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ class CachedPage:
     # accept it (all of them): a 300-proposal results page is 2.3 MB of HTML
     # and about a tenth of that compressed, on a phone on results day.
     gzip_body: bytes | None = None
-    # What the page was rendered from (see results._freshness): when the
+    # What the page was rendered from (see serving._freshness): when the
     # entry's time is up and this is unchanged, the page is still right.
     token: object = None
     # The status line's headers Flask sent for this entry, per encoding

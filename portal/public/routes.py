@@ -14,7 +14,8 @@ from . import bp
 
 def published_calls():
     return db_session.scalars(
-        select(Call).where(Call.published_at.is_not(None)).order_by(Call.fiscal_year.desc(), Call.opens_at.desc())
+        select(Call).where(Call.published_at.is_not(None))
+        .order_by(Call.fiscal_year.desc(), Call.opens_at.desc(), Call.id)
     ).all()
 
 

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..db import db_session
+from ..domain.panel import conflict_declaration
 from ..domain.scoring import scoring
+from ..domain.scoring.stages import scoring_open, stages_of, window_text
 from ..domain.timeutil import now_utc, wareki_date
 from ..errors import refuse
 from ..files import storage
@@ -74,7 +76,7 @@ def clear(assignment_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        scoring.confirm_no_conflict(db_session, assignment, now_utc())
+        conflict_declaration.confirm_no_conflict(db_session, assignment, now_utc())
     except scoring.ScoringRefused as error:
         refuse_scoring(error)
     return redirect(url_for("review.proposal", assignment_id=assignment.id))
@@ -93,7 +95,7 @@ def declare_conflict(assignment_id: int):
     call = scoring.call_of(db_session, assignment)
     now = now_utc()
     try:
-        conflict = scoring.declare_conflict(db_session, assignment, form.note.data or "", now)
+        conflict = conflict_declaration.declare_conflict(db_session, assignment, form.note.data or "", now)
     except scoring.ScoringRefused as error:
         refuse_scoring(error)
     except IntegrityError:
@@ -128,13 +130,13 @@ def proposal(assignment_id: int):
     assignment, copy = load_cleared(assignment_id)
     call = scoring.call_of(db_session, assignment)
     now = now_utc()
-    stages = scoring.stages_of(call)
+    stages = stages_of(call)
     sheets = scoring.sheets_by_stage(db_session, [assignment.id])
     return render_template(
         "review/proposal.html", assignment=assignment, copy=copy, content=copy.content, call=call,
-        stages=[(s, sheets.get((assignment.id, s)), scoring.window_text(call, s),
-                 scoring.scoring_open(call, s, now)) for s in stages],
-        panel_open=any(scoring.may_see_panel(db_session, assignment, s, now) for s in stages),
+        stages=[(s, sheets.get((assignment.id, s)), window_text(call, s),
+                 scoring_open(call, s, now)) for s in stages],
+        panel_open=any(policy.may_see_panel(db_session, assignment, s, now) for s in stages),
     )
 
 

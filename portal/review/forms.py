@@ -16,7 +16,8 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length
 
 from ..domain.normalize import normalize_text
-from ..domain.scoring.scoring import CONFLICT_NOTE_MAX, ScoreInput, ScoringRefused, SheetInput
+from ..domain.panel.conflict_declaration import CONFLICT_NOTE_MAX
+from ..domain.scoring.scoring import ScoreInput, ScoringRefused, SheetInput
 from ..forms import BaseForm
 from ..models import Criterion
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import policy
 from ..db import db_session
 from ..domain.scoring import scoring
+from ..domain.scoring.stages import scoring_open, stages_of, window_text
 from ..domain.timeutil import now_utc
 from ..models import Assignment, AssignmentStatus, Call, PanelMember, ReviewCopy, ReviewSheet, SheetStatus, Stage
 from . import bp
@@ -35,7 +36,7 @@ def stage_state(call: Call, assignment: Assignment, stage: Stage, sheet: ReviewS
         return StageState(stage, "利害関係の確認前", "draft")
     if sheet is not None and sheet.status == SheetStatus.SUBMITTED:
         return StageState(stage, "提出済み", "open")
-    is_open = scoring.scoring_open(call, stage, now)
+    is_open = scoring_open(call, stage, now)
     if sheet is not None:
         return StageState(stage, "下書き" if is_open else "下書き（未提出）", "draft")
     if is_open:
@@ -65,13 +66,13 @@ def index():
     sheets = scoring.sheets_by_stage(db_session, assignment_ids)
     panels = []
     for call in calls:
-        stages = scoring.stages_of(call)
+        stages = stages_of(call)
         rows = [
             Row(a, codes[a.proposal_id],
                 [stage_state(call, a, s, sheets.get((a.id, s)), now) for s in stages])
             for a in visible[call.id]
         ]
         panels.append({"call": call, "member": members.get(call.id), "stages": stages, "rows": rows,
-                       "windows": [(s, scoring.window_text(call, s), scoring.scoring_open(call, s, now))
+                       "windows": [(s, window_text(call, s), scoring_open(call, s, now))
                                    for s in stages]})
     return render_template("review/index.html", panels=panels)

@@ -7,14 +7,16 @@ nothing; text that is merely too long is shown again with everything typed.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from .. import policy
 from ..db import db_session
 from ..domain.log import chain
+from ..domain.results.results import sheet_total
 from ..domain.scoring import scoring
+from ..domain.scoring.panel_scores import PanelRow, panel_rows
+from ..domain.scoring.stages import stages_of
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..models import Assignment, Call, ReviewSheet, SheetStatus, Stage
@@ -64,7 +66,7 @@ def render_sheet(assignment: Assignment, copy, call: Call, stage: Stage, *, valu
         sheet=sheet, values=values, form=form, submitted=submitted, refusal=refusal,
         problems=list(problems), problem_map=problem_map, warnings=set(warnings), notice=notice,
         limits={"reason": scoring.REASON_MAX, "comment": scoring.COMMENT_MAX, "note": scoring.NOTE_MAX},
-        panel_open=scoring.may_see_panel(db_session, assignment, stage, now),
+        panel_open=policy.may_see_panel(db_session, assignment, stage, now),
         revising_copy=stage == Stage.DOCUMENT_REVISED and sheet is None,
     ), status
 
@@ -129,7 +131,7 @@ def render_confirm(assignment, copy, call, stage, sheet, status=200):
     problems = scoring.submission_problems(call, values)
     return render_template(
         "review/confirm_sheet.html", assignment=assignment, copy=copy, call=call, stage=stage, sheet=sheet,
-        values=values, problems=problems, total=None if problems else weighted_total(call, sheet),
+        values=values, problems=problems, total=None if problems else sheet_total(call, sheet),
         refusal=editable_refusal(assignment, call, stage, sheet, now_utc()),
         form=SubmitForm(formdata=None, sheet=str(sheet.id), version=sheet_version(sheet)),
     ), status
@@ -176,15 +178,10 @@ def submit_sheet(assignment_id: int, stage: str):
     return redirect(url_for("review.sheet", assignment_id=assignment.id, stage=stage.value))
 
 
-def weighted_total(call: Call, sheet: ReviewSheet) -> Decimal:
-    weights = {c.id: Decimal(c.weight) for c in call.criteria}
-    return sum((weights[s.criterion_id] * s.score for s in sheet.scores), start=Decimal(0))
-
-
-def panel_view(call: Call, rows: list[scoring.PanelRow]) -> list[dict]:
+def panel_view(call: Call, rows: list[PanelRow]) -> list[dict]:
     return [
         {"row": row, "scores": {s.criterion_id: s for s in row.sheet.scores} if row.sheet else {},
-         "total": weighted_total(call, row.sheet) if row.sheet else None}
+         "total": sheet_total(call, row.sheet) if row.sheet else None}
         for row in rows
     ]
 
@@ -195,9 +192,9 @@ def panel(assignment_id: int):
     call = scoring.call_of(db_session, assignment)
     now = now_utc()
     sections = []
-    for stage in scoring.stages_of(call):
-        if scoring.may_see_panel(db_session, assignment, stage, now):
-            rows = panel_view(call, scoring.panel_rows(db_session, assignment, stage))
+    for stage in stages_of(call):
+        if policy.may_see_panel(db_session, assignment, stage, now):
+            rows = panel_view(call, panel_rows(db_session, assignment, stage))
             sections.append({"stage": stage, "open": True, "rows": rows})
         else:
             sections.append({"stage": stage, "open": False, "rows": []})

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from portal import create_app
 from portal.auth.sessions import hash_password
 from portal.db import db_session
-from portal.domain.anonymity import review_copy
+from portal.domain.anonymity import redaction, review_copy
 from portal.domain.calls import call_admin
 from portal.domain.intake import intake
-from portal.domain.panel import panel
+from portal.domain.panel import conflict_declaration, panel
 from portal.domain.proposals import workflow
 from portal.domain.scoring import scoring
 from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
@@ -235,9 +235,9 @@ def accept_and_release(call: Call, proposals: list[Proposal], staff: User, at) -
     upload_dir = current_app.config["UPLOAD_DIR"]
     for proposal in proposals:
         intake.decide_intake(db_session, proposal, IntakeOutcome.ACCEPT, "", staff, at)
-        review_copy.scan(db_session, proposal, staff, at, upload_dir=upload_dir)
+        redaction.scan(db_session, proposal, staff, at, upload_dir=upload_dir)
         for finding in review_copy.findings_of(db_session, proposal):
-            review_copy.decide_finding(db_session, finding, FindingStatus.REDACT, staff, at)
+            redaction.decide_finding(db_session, finding, FindingStatus.REDACT, staff, at)
     release_for_review(db_session, proposals, staff, at + timedelta(minutes=1), upload_dir=upload_dir)
 
 
@@ -296,7 +296,7 @@ def seed_results_call(staff: User) -> dict:
         for member, scores in zip(members, RESULT_SCORES[key], strict=True):
             assignment = db_session.scalars(select(Assignment).where(
                 Assignment.panel_member_id == member.id, Assignment.proposal_id == proposal.id)).one()
-            scoring.confirm_no_conflict(db_session, assignment, at)
+            conflict_declaration.confirm_no_conflict(db_session, assignment, at)
             data = scoring.SheetInput(
                 scores={c.id: scoring.ScoreInput(score, f"{c.name}について{score}点と評価しました。")
                         for c, score in zip(criteria, scores, strict=True)},

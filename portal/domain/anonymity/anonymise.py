@@ -8,7 +8,10 @@ of search run over every field:
   code, phone, website, staff's extra terms), matched in the folded form of
   identity.py, so 全角/半角, katakana/hiragana and spacing do not matter;
 * patterns that identify anyone: e-mail addresses, URLs and bare domains,
-  Japanese phone numbers and postal codes.
+  Japanese phone numbers and postal codes (``contact_patterns.py``).
+
+The group's address is read by ``addresses.py``, so that it is found
+however it is written.
 
 Offsets are Python string indexes (code points) into the original text.
 Pure Python: no Flask, no database.
@@ -20,6 +23,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from . import contact_patterns
+from .addresses import address_regex, parse_address
 from .identity import (
     HIGH,
     LEGAL_AFTER_RE,
@@ -90,156 +95,6 @@ class Finding:
 
 class StaleFindingError(ValueError):
     """A finding no longer matches the text it is applied to (the text changed)."""
-
-
-# --- patterns that identify anyone (run on the keep_layout fold) ------------
-
-_EMAIL_RE = re.compile(
-    r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+ ?(?:@|\[at\]|\(at\)|<at>|★|☆) ?[a-z0-9\-]+(?:\.[a-z0-9\-]+)+"
-)
-_URL_RE = re.compile(r"(?:https?://|www\.)[a-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
-_TLDS = ("jp|com|net|org|info|biz|io|me|co|tokyo|osaka|nagoya|yokohama|kyoto|okinawa|app|dev|"
-         "page|site|online|blog|link|xyz|shop|work|club|love|world|media|asia|fun|jpn")
-_DOMAIN_RE = re.compile(
-    rf"(?<![a-z0-9@._%+\-/])(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS})(?![a-z0-9\-])"
-    r"(?:/[a-z0-9\-._~/?#%=&+]*)?"
-)
-_HANDLE_RE = re.compile(r"(?<![a-z0-9._%+\-])@[a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_](?![a-z0-9_@\-])")
-# A run that may be a phone number; _phone_confidence() decides.
-_PHONE_RE = re.compile(
-    r"(?<![0-9.,+/\-])"
-    r"(\+81[ \-]?(?:\(0\)[ \-]?)?|\(0|0)"
-    r"([0-9]{1,4}(?:(?:[ \-]|\)[ \-]?|[ \-]?\()?[0-9]{1,4}){1,3})"
-    r"(?![0-9])(?!-[0-9])"
-)
-_DIGIT_RUN_RE = re.compile(r"[0-9]+")
-_POSTAL_MARK_RE = re.compile(r"〒 ?[0-9]{3}-?[0-9]{4}(?![0-9])")
-_POSTAL_LABEL_RE = re.compile(r"郵便番号 ?:? ?([0-9]{3}-?[0-9]{4})(?![0-9])")
-_POSTAL_BEFORE_ADDRESS_RE = re.compile(
-    r"(?<![0-9\-])([0-9]{3}-[0-9]{4})(?![0-9\-])(?= {0,2}[^ 0-9]{1,12}?[都道府県市区町村郡])"
-)
-
-
-def _phone_confidence(lead: str, body: str) -> str | None:
-    groups = _DIGIT_RUN_RE.findall(body)
-    first = "0" + groups[0]
-    digits = first + "".join(groups[1:])
-    if len(digits) not in (10, 11) or digits[1] == "0":
-        return None
-    if len(digits) == 11 and not (digits[1] in "23456789" and digits[2] == "0"):
-        return None  # 11 digits: 050, 070, 080, 090, 0800 ...
-    if len(groups) == 1:
-        return LOW  # a bare run of digits may also be a document number
-    if len(groups) > 3 or not 2 <= len(first) <= 5 or len(groups[-1]) < 3:
-        return None
-    return HIGH
-
-
-def _trim_url(text: str) -> str:
-    while text and (text[-1] in ".,;:!?'" or (text[-1] == ")" and text.count("(") < text.count(")"))
-                    or (text[-1] == "]" and text.count("[") < text.count("]"))):
-        text = text[:-1]
-    return text
-
-
-# --- address ---------------------------------------------------------------
-
-_PREF_RE = re.compile(r"^(?:東京都|北海道|(?:京都|大阪)府|.{2,3}?県)")
-_CITY_RE = re.compile(r"^(?:.{1,6}?郡.{1,5}?[町村]|.{1,6}?市.{1,4}?区|.{1,6}?[市区])")
-_KANJI_DIGITS = "〇一二三四五六七八九"
-_NUMBER_START_RE = re.compile(r"[0-9]|[一二三四五六七八九十百]+(?=丁目|番(?!町)|号)")
-_NUMBER_RE = re.compile(r" ?([0-9]+|[〇一二三四五六七八九十百]+)")
-_SEPARATOR = r" ?(?:丁目|番地の|番地|番の|番|号の|号|の|-) ?"
-_SEPARATOR_RE = re.compile(_SEPARATOR)
-_ROOM_RE = re.compile(r"[ \-]*[0-9]+(?:号室|階|f)?$")
-
-
-def _kanji_to_int(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if all(c in _KANJI_DIGITS for c in text):  # 二〇一
-        return int("".join(str(_KANJI_DIGITS.index(c)) for c in text))
-    total, current = 0, 0
-    for c in text:
-        if c in _KANJI_DIGITS:
-            current = _KANJI_DIGITS.index(c)
-        elif c in "十百":
-            total += (current or 1) * (10 if c == "十" else 100)
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-def _int_to_kanji(n: int) -> str:
-    if not 0 < n < 1000:
-        return ""
-    out = ""
-    for value, mark in ((100, "百"), (10, "十")):
-        if n >= value:
-            out += ("" if n // value == 1 else _KANJI_DIGITS[n // value]) + mark
-            n %= value
-    return out + (_KANJI_DIGITS[n] if n else "")
-
-
-@dataclass(frozen=True)
-class _Address:
-    towns: tuple[str, ...]  # in the keep_layout fold
-    numbers: tuple[int, ...]
-    building: str
-
-
-def _parse_address(address: str) -> _Address | None:
-    """'新潟県みなと市中央一丁目2番3号 みなとビル201' -> 中央 / (1, 2, 3) / みなとビル."""
-    text = fold_with_map(unicodedata.normalize("NFKC", address or "").strip(), keep_layout=True)[0]
-    text = re.sub(r"^〒? ?[0-9]{3}-?[0-9]{4} ?", "", text)
-    text = _PREF_RE.sub("", text, count=1).lstrip()
-    before_city = text
-    text = _CITY_RE.sub("", text, count=1).lstrip()
-    start = _NUMBER_START_RE.search(text)
-    if not start:
-        return None
-    if not text[: start.start()].strip() and "郡" in before_city:
-        text = before_city.split("郡", 1)[1]  # 'みなと郡桜町4-5': that 町 is the town
-        start = _NUMBER_START_RE.search(text)
-    town = text[: start.start()].strip()
-    numbers: list[int] = []
-    pos = start.start()
-    while (match := _NUMBER_RE.match(text, pos)) and len(numbers) < 4:
-        value = _kanji_to_int(match.group(1))
-        if value is None:
-            break
-        numbers.append(value)
-        pos = match.end()
-        sep = _SEPARATOR_RE.match(text, pos)
-        if not sep:
-            break
-        pos = sep.end()
-    building = _ROOM_RE.sub("", text[pos:].strip(" -")).strip()
-    base = town.removeprefix("大字").removeprefix("字")  # 大字山田字川端 -> 山田字川端, 山田川端
-    towns = {town, base, base.replace("字", "")}
-    towns |= {t.replace("け", "が") for t in towns} | {t.replace("が", "け") for t in towns}
-    towns = {t for t in towns if t}
-    if not towns or not numbers:
-        return None
-    return _Address(tuple(sorted(towns, key=len, reverse=True)), tuple(numbers), building)
-
-
-def _address_regex(parsed: _Address) -> re.Pattern[str]:
-    def number(n: int) -> str:
-        kanji = _int_to_kanji(n)
-        return f"(?:{n}|{kanji})" if kanji else str(n)
-
-    nums = [number(n) for n in parsed.numbers]
-    required = min(2, len(nums))
-    pattern = nums[0] + "".join(_SEPARATOR + n for n in nums[1:required])
-    for n in nums[required:]:  # optional tail, nested: (?:-3(?:-4)?)?
-        pattern += f"(?:{_SEPARATOR}{n}"
-    pattern += ")?" * (len(nums) - required)
-    towns = "|".join(re.escape(t) for t in parsed.towns)
-    return re.compile(
-        rf"(?:{towns}) ?{pattern}(?:丁目|番地|番|号)?(?![0-9〇一二三四五六七八九十])"
-    )
 
 
 # --- matching ---------------------------------------------------------------
@@ -326,8 +181,8 @@ class _Matcher:
         self.own_urls = _own_url_keys(identity)
         for key in self.own_urls:
             self._add(fold(key), URL, HIGH)
-        parsed = _parse_address(identity.address)
-        self.address_re = _address_regex(parsed) if parsed else None
+        parsed = parse_address(identity.address)
+        self.address_re = address_regex(parsed) if parsed else None
         if parsed and parsed.building and not is_generic(parsed.building):
             if len(fold(parsed.building)) >= 3:
                 self._add(fold(parsed.building), ADDRESS, LOW)
@@ -382,22 +237,22 @@ class _Matcher:
             if end > start:
                 raw.append((*original_span(spans, start, end), kind, confidence))
 
-        for m in _EMAIL_RE.finditer(folded):
+        for m in contact_patterns.EMAIL_RE.finditer(folded):
             add(m.start(), m.end(), EMAIL, HIGH)
-        for regex in (_URL_RE, _DOMAIN_RE):
+        for regex in (contact_patterns.URL_RE, contact_patterns.DOMAIN_RE):
             for m in regex.finditer(folded):
-                url = _trim_url(m.group(0))
+                url = contact_patterns.trim_url(m.group(0))
                 add(m.start(), m.start() + len(url), URL, self._url_confidence(url))
-        for m in _HANDLE_RE.finditer(folded):
+        for m in contact_patterns.HANDLE_RE.finditer(folded):
             add(m.start(), m.end(), URL, LOW)
-        for m in _PHONE_RE.finditer(folded):
-            confidence = _phone_confidence(m.group(1), m.group(2))
+        for m in contact_patterns.PHONE_RE.finditer(folded):
+            confidence = contact_patterns.phone_confidence(m.group(1), m.group(2))
             if confidence:  # '（025-226-1234）': that '(' opens the text's own bracket
                 unclosed = m.group(1) == "(0" and ")" not in m.group(2)
                 add(m.start() + unclosed, m.end(), PHONE, confidence)
-        for m in _POSTAL_MARK_RE.finditer(folded):
+        for m in contact_patterns.POSTAL_MARK_RE.finditer(folded):
             add(m.start(), m.end(), POSTAL_CODE, HIGH)
-        for regex in (_POSTAL_LABEL_RE, _POSTAL_BEFORE_ADDRESS_RE):
+        for regex in (contact_patterns.POSTAL_LABEL_RE, contact_patterns.POSTAL_BEFORE_ADDRESS_RE):
             for m in regex.finditer(folded):
                 add(m.start(1), m.end(1), POSTAL_CODE, HIGH)
         for regex, kind in ((self.postal_re, POSTAL_CODE), (self.phone_re, PHONE), (self.address_re, ADDRESS)):

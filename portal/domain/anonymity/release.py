@@ -31,6 +31,7 @@ from ..log import process_log
 from ..panel import panel
 from .anonymise import StaleFindingError, apply_redactions
 from ..log.chain import RELEASED_TO_REVIEWERS, canonical_json, sha256_hex
+from .redaction import release_problems
 from .review_copy import (
     FILE,
     PDF,
@@ -38,7 +39,6 @@ from .review_copy import (
     build_content,
     findings_of,
     redacted_by_location,
-    release_problems,
     review_attachments,
 )
 from ..proposals.workflow import WorkflowError, record_status

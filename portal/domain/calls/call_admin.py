@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Assignment, Call, CallChange, Criterion, Proposal, ReviewScore, ReviewSheet
 from ..log import chain, process_log
+from .call_description import describe, levels_text, problem_label
 from .call_settings import (
     DATETIME_FIELDS,
     PLAIN_FIELDS,
@@ -30,10 +31,7 @@ from .call_settings import (
     CriterionInput,
     Problem,
     default_limits,
-    describe,
-    levels_text,
     number_text,
-    problem_label,
     problems,
     public_text_problem,
     settings_from_call,

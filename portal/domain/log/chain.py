@@ -2,34 +2,29 @@
 募集 to 結果公表, as an append-only, hash-chained list of entries that anyone
 can verify with the published JSON and ``scripts/verify_log.py``.
 
-Pure Python: no Flask, no SQLAlchemy. The database layer stores ``Entry``
-rows and calls ``next_entry`` / ``verify_chain`` / ``verify_document``; the
-format itself is specified in ``docs/log-format.md``. The standalone script
-re-implements the checks on purpose (a citizen runs it without the app), so
-any change here must be mirrored there and in the document.
+This module is the chain itself: event kinds, the canonical encoding, the
+hashes, what a public payload may hold, appending and checking the links.
+Sealed-score commitments are in ``seals.py``, the signing key and the head
+signature in ``signing.py``, the published document in ``document.py``.
+
+Pure Python: no Flask, no SQLAlchemy. The format is specified in
+``docs/log-format.md``. The standalone script re-implements the checks on
+purpose (a citizen runs it without the app), so any change here must be
+mirrored there and in the document.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import os
 import re
-import secrets
-import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from .report import VerificationReport
+
 
 FORMAT = "kyodo-portal/process-log/v1"
 HEAD_PURPOSE = "kyodo-portal/log-head/v1"
@@ -268,37 +263,6 @@ def append(entries: list[Entry], kind: str, at: datetime | str, payload: Mapping
     return entry
 
 
-# -- verification -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Problem:
-    seq: int | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"seq {self.seq}" if self.seq is not None else "document"
-        return f"[{self.code}] {where}: {self.message}"
-
-
-@dataclass
-class VerificationReport:
-    problems: list[Problem] = field(default_factory=list)
-    entry_count: int = 0
-    head_seq: int | None = None
-    head_hash: str | None = None
-    signature: str = "unchecked"  # "valid" | "invalid" | "unchecked"
-    revealed: int = 0
-    superseded: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, seq: int | None, code: str, message: str) -> None:
-        self.problems.append(Problem(seq, code, message))
-
-
 def verify_chain(entries: Sequence[Entry]) -> VerificationReport:
     """Every problem, with the seq where it occurs; ``ok`` when there is none."""
     report = VerificationReport(entry_count=len(entries))
@@ -336,214 +300,4 @@ def verify_chain(entries: Sequence[Entry]) -> VerificationReport:
         previous = entry
     if previous is not None:
         report.head_seq, report.head_hash = previous.seq, previous.hash
-    return report
-
-
-# -- sealed scores (commitments) ----------------------------------------------
-
-def new_salt() -> bytes:
-    return secrets.token_bytes(32)
-
-
-def commit_scores(scores: Mapping, salt: bytes) -> str:
-    """SHA-256 hex over canonical_json({"salt": salt_hex, "scores": scores})."""
-    return sha256_hex(canonical_json({"salt": bytes(salt).hex(), "scores": scores}))
-
-
-def verify_commitment(commitment: str, scores: Mapping, salt: bytes | str) -> bool:
-    if isinstance(salt, str) and not HEX64.match(salt):
-        return False  # one spelling only: 64 lowercase hex digits
-    try:
-        salt_bytes = bytes.fromhex(salt) if isinstance(salt, str) else bytes(salt)
-        computed = commit_scores(scores, salt_bytes)
-    except (ValueError, TypeError):
-        return False
-    return computed == commitment
-
-
-@dataclass(frozen=True)
-class Reveal:
-    """The scores and salt behind one score_sealed entry, published at the end."""
-    seq: int
-    scores: dict
-    salt: bytes
-
-    def to_dict(self) -> dict:
-        return {"seq": self.seq, "scores": self.scores, "salt": self.salt.hex()}
-
-
-def seal_key(payload: Mapping) -> tuple:
-    """Whose seal this is: (reviewer, proposal_code, stage); a payload
-    without "stage" is a first-stage seal ("document")."""
-    stage = payload.get("stage")
-    return (payload.get("reviewer"), payload.get("proposal_code"), DEFAULT_STAGE if stage is None else stage)
-
-
-def check_reveals(entries: Sequence[Entry], reveals: Sequence[Mapping]) -> tuple[list[Problem], int, int]:
-    """Each reveal matches its seal; once scores_revealed is logged, every
-    seal not superseded by a later score_reopened has been revealed; a
-    second seal of the same (reviewer, proposal, stage) needs a reopen in
-    between. Two stages give two live seals side by side."""
-    problems: list[Problem] = []
-    seals = {e.seq: e for e in entries if e.kind == SCORE_SEALED}
-    live: dict[tuple, int] = {}
-    superseded: set[int] = set()
-    for entry in entries:
-        key = seal_key(entry.payload)
-        if entry.kind == SCORE_SEALED:
-            if key in live:
-                problems.append(Problem(entry.seq, "resealed_without_reopen",
-                                        f"再開の記録なしに再封印されています / sealed again without a reopen (earlier seal seq {live[key]})"))
-            live[key] = entry.seq
-        elif entry.kind == SCORE_REOPENED:
-            target = entry.payload.get("supersedes_seq")
-            if live.get(key) != target:
-                problems.append(Problem(entry.seq, "bad_reopen",
-                                        f"再開の対象が有効な封印ではありません / reopen does not point at this reviewer's live seal (supersedes_seq {target!r})"))
-            else:
-                superseded.add(target)
-                del live[key]
-    seen: set = set()
-    for reveal in reveals:
-        seq = reveal.get("seq") if isinstance(reveal, Mapping) else None
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            problems.append(Problem(None, "malformed_reveal", f"公開点数の形式が不正です / malformed reveal: {reveal!r}"))
-            continue
-        if seq in seen:
-            problems.append(Problem(seq, "duplicate_reveal", "同じ封印が二度公開されています / revealed twice"))
-            continue
-        seen.add(seq)
-        seal = seals.get(seq)
-        if seal is None:
-            problems.append(Problem(seq, "reveal_without_seal",
-                                    "対応する封印の記録がありません / no score_sealed entry with this seq"))
-        elif not verify_commitment(seal.payload.get("commitment", ""), reveal.get("scores"), reveal.get("salt", "")):
-            problems.append(Problem(seq, "commitment_mismatch",
-                                    "公開された点数が封印と一致しません / revealed scores or salt do not match the sealed commitment"))
-    if any(e.kind == SCORES_REVEALED for e in entries):
-        for seq in sorted(set(seals) - superseded - seen):
-            problems.append(Problem(seq, "missing_reveal",
-                                    "封印された点数が公開されていません / sealed scores were never revealed"))
-    return problems, len(seen & set(seals)), len(superseded)
-
-
-# -- signing --------------------------------------------------------------------
-
-def head_message(head_hash: str, seq: int) -> bytes:
-    return canonical_json({"purpose": HEAD_PURPOSE, "seq": seq, "hash": head_hash})
-
-
-def sign_head(private_key: Ed25519PrivateKey, head_hash: str, seq: int) -> str:
-    return base64.b64encode(private_key.sign(head_message(head_hash, seq))).decode("ascii")
-
-
-def verify_head_signature(public_key_pem: str | bytes, head_hash: str, seq: int,
-                          signature: str) -> bool:
-    try:
-        pem = public_key_pem.encode("ascii") if isinstance(public_key_pem, str) else bytes(public_key_pem)
-        key = serialization.load_pem_public_key(pem)
-        if not isinstance(key, Ed25519PublicKey):
-            return False
-        key.verify(base64.b64decode(signature, validate=True), head_message(head_hash, seq))
-    except (InvalidSignature, ValueError, TypeError, UnicodeError):
-        return False
-    return True
-
-
-def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
-
-
-def key_fingerprint(public_pem: str) -> str:
-    """SHA-256 of the DER public key: the short form a city prints on paper."""
-    key = serialization.load_pem_public_key(public_pem.encode("ascii"))
-    return sha256_hex(key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
-
-
-def load_or_create_key(path: str | os.PathLike) -> Ed25519PrivateKey:
-    """Load the signing key, creating it (PEM, mode 0600) when missing.
-
-    Creation is race-safe across workers: the key is written to a private
-    temporary file and hard-linked into place, so a reader never sees half a
-    key and two workers never end up with two keys.
-    """
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, pem)
-            os.fsync(fd)
-            os.close(fd)
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                pass  # another worker won; use its key
-        finally:
-            os.unlink(temporary)
-    if path.stat().st_mode & 0o077:
-        raise PermissionError(f"{path} is readable by others; chmod 600 it")
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return key
-
-
-# -- the published document -----------------------------------------------------
-
-def export_document(call: Mapping, entries: Sequence[Entry], reveals: Iterable[Reveal],
-                    private_key: Ed25519PrivateKey) -> dict:
-    """The JSON a city publishes (docs/log-format.md), head signed now."""
-    if not entries:
-        raise ChainError("nothing to publish: the log is empty")
-    head = entries[-1]
-    return {
-        "format": FORMAT,
-        "call": dict(call),
-        "public_key_pem": public_key_pem(private_key),
-        "head": {"seq": head.seq, "hash": head.hash,
-                 "signature": sign_head(private_key, head.hash, head.seq)},
-        "entries": [entry.to_dict() for entry in entries],
-        "commitments_revealed": [reveal.to_dict() for reveal in sorted(reveals, key=lambda r: r.seq)],
-    }
-
-
-def verify_document(doc: Mapping, trusted_public_key_pem: str | None = None) -> VerificationReport:
-    """All checks on a published document; ``trusted_public_key_pem`` is the
-    key the city published elsewhere (the one inside the document proves
-    nothing on its own)."""
-    try:
-        entries = [Entry.from_dict(item) for item in doc["entries"]]
-        head, call, reveals = doc["head"], doc["call"], list(doc["commitments_revealed"])
-        key_pem = doc["public_key_pem"]
-        head_seq, head_hash, signature = head["seq"], head["hash"], head["signature"]
-    except (KeyError, TypeError, ValueError) as error:
-        report = VerificationReport()
-        report.add(None, "malformed", f"文書の形式が不正です / malformed document: {error!r}")
-        return report
-    report = verify_chain(entries)
-    if not entries:
-        report.add(None, "empty", "記録がありません / the document has no entries")
-    elif not isinstance(call, Mapping) or call.get("ref") != entries[0].payload.get("call_ref"):
-        report.add(entries[0].seq, "call_mismatch", "文書の募集と最初の記録が一致しません / call.ref differs from the first entry's call_ref")
-    if entries and (head_seq != entries[-1].seq or head_hash != entries[-1].hash):
-        report.add(head_seq if isinstance(head_seq, int) else None, "head_mismatch",
-                   f"先頭が最後の記録と一致しません / head does not match the last entry (seq {entries[-1].seq})")
-    valid = verify_head_signature(key_pem, head_hash, head_seq, signature)
-    if trusted_public_key_pem is not None and valid:
-        valid = key_fingerprint(key_pem) == key_fingerprint(trusted_public_key_pem)
-    report.signature = "valid" if valid else "invalid"
-    if not valid:
-        report.add(None, "bad_signature", "署名を確認できません / head signature does not verify with the published key")
-    problems, report.revealed, report.superseded = check_reveals(entries, reveals)
-    report.problems.extend(problems)
     return report

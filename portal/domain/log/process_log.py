@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Call, LogEntry
-from . import chain
+from . import chain, report
 from ..timeutil import now_utc
 
 # The kinds of entries, as the public pages and PDFs name them.
@@ -153,5 +153,5 @@ def _append_row(session: Session, call: Call, previous: LogEntry | None, kind: s
     return row
 
 
-def verify(session: Session, call: Call) -> chain.VerificationReport:
+def verify(session: Session, call: Call) -> report.VerificationReport:
     return chain.verify_chain(entries(session, call))

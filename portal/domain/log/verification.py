@@ -1,10 +1,10 @@
-"""``flask verify-log``: is everything the city published still what it was?
+"""The ``verify-log`` command: is everything the city published still what it was?
 
 For one call, every problem found (never just the first):
 
 1. the stored log: chain, head signature with the city's key, and, once
    scores are revealed, every live seal against the stored scores and salt
-   (``chain.verify_document`` on the document ``/calls/<slug>/log.json`` serves);
+   (``published_log.verify_document`` on the document ``/calls/<slug>/log.json`` serves);
 2. every sealed sheet: its seal is in the log, with its commitment, and the
    stored scores and salt still give that commitment (this catches a score
    changed in the database even before publication); a submitted sheet
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ...files import storage
 from ...models import Assignment, Call, PanelMember, Proposal, ReviewSheet, SheetStatus
-from . import chain, process_log
+from . import chain, process_log, published_log, seals, signing
 from ..results import publication, results
 from ..results.aggregation import (
     AggregationError,
@@ -69,7 +69,7 @@ def verify_call(session: Session, call: Call, key: Ed25519PrivateKey, upload_dir
     report.entries, report.publications = len(entries), len(rows)
     if entries:
         document = publication.log_document(session, call, key)
-        checked = chain.verify_document(document, trusted_public_key_pem=chain.public_key_pem(key))
+        checked = published_log.verify_document(document, trusted_public_key_pem=signing.public_key_pem(key))
         report.problems += [f"記録: {problem}" for problem in checked.problems]
     report.problems += sheet_problems(session, call, entries)
     by_seq = {e.seq: e for e in entries}
@@ -105,11 +105,11 @@ def sheet_problems(session: Session, call: Call, entries: list[chain.Entry]) -> 
             problems.append(f"採点票 {where}: 封印の記録（seq {sheet.sealed_seq}）がありません")
             continue
         payload = entry.payload
-        if chain.seal_key(payload) != (pseudonym, code, sheet.stage.value):
+        if seals.seal_key(payload) != (pseudonym, code, sheet.stage.value):
             problems.append(f"採点票 {where}: 封印の記録（seq {entry.seq}）は別の委員・提案・段階のものです")
         if payload.get("commitment") != sheet.commitment:
             problems.append(f"採点票 {where}: 保存された封印値が記録（seq {entry.seq}）と一致しません")
-        elif not chain.verify_commitment(sheet.commitment or "", publication.sheet_scores(call, sheet),
+        elif not seals.verify_commitment(sheet.commitment or "", publication.sheet_scores(call, sheet),
                                          sheet.salt or ""):
             problems.append(f"採点票 {where}: 保存された点数またはソルトが封印（seq {entry.seq}）と一致しません"
                             "（封印の後に書き換えられています）")
@@ -132,7 +132,7 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
     head = by_seq.get(row.head_seq)
     if head is None or head.hash != row.head_hash or head.kind != chain.RESULTS_PUBLISHED:
         problems.append(f"公表の記録（seq {row.head_seq}）が見つからないか、一致しません")
-    if not chain.verify_head_signature(chain.public_key_pem(key), row.head_hash, row.head_seq, row.head_signature):
+    if not signing.verify_head_signature(signing.public_key_pem(key), row.head_hash, row.head_seq, row.head_signature):
         problems.append("公表時の署名を市の鍵で確認できません")
     pdf = _stored(upload_dir, row.results_pdf_name)
     if pdf is None:
@@ -148,7 +148,7 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
     basis_entry = by_seq.get(basis.get("seq"))
     if basis_entry is None or basis_entry.hash != basis.get("hash"):
         problems.append("結果文書の記録の先頭が記録と一致しません")
-    elif not chain.verify_head_signature(chain.public_key_pem(key), basis_entry.hash, basis_entry.seq,
+    elif not signing.verify_head_signature(signing.public_key_pem(key), basis_entry.hash, basis_entry.seq,
                                          basis.get("signature", "")):
         problems.append("結果文書の記録の先頭の署名を確認できません")
     problems += document_problems(document)

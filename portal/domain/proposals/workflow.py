@@ -2,8 +2,6 @@
 only flushes; the request boundary commits."""
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ...models import (
-    COLLABORATION_FORM_LABELS,
     BudgetKind,
     BudgetLine,
     Call,
@@ -27,13 +24,13 @@ from ...models import (
 )
 from .proposal_fields import (
     DECLARATION_KEYS,
-    DECLARATIONS,
     REQUEST_CATEGORY,
     TEXT_FIELDS,
     limits_for,
 )
 from .proposal_input import ProposalInput
-from ..timeutil import fiscal_year_label, format_jst
+from .snapshot import build_snapshot, snapshot_digest
+from ..timeutil import format_jst
 
 EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
 WITHDRAWABLE_STATUSES = (ProposalStatus.SUBMITTED, ProposalStatus.INTAKE, ProposalStatus.RETURNED)
@@ -243,6 +240,17 @@ def record_status(session: Session, proposal: Proposal, to_status: ProposalStatu
     proposal.status = to_status
 
 
+def start_proposal(session: Session, call: Call, user: User, now: datetime) -> Proposal:
+    """A new 下書き of the user's group for ``call``, with its first status
+    event (flushes the proposal, which the event needs the id of)."""
+    proposal = Proposal(call=call, group=user.group, status=ProposalStatus.DRAFT, created_at=now, updated_at=now)
+    session.add(proposal)
+    session.flush()
+    session.add(StatusEvent(proposal_id=proposal.id, from_status=None, to_status=ProposalStatus.DRAFT,
+                            created_at=now, actor_id=user.id))
+    return proposal
+
+
 def allocate_receipt_number(session: Session, call: Call) -> str:
     """An atomic counter per call: concurrent submissions never share a number."""
     number = session.execute(
@@ -347,88 +355,5 @@ def withdraw_proposal(session: Session, proposal: Proposal, user: User, reason: 
     session.flush()
 
 
-# --- the snapshot --------------------------------------------------------------
-
-def build_snapshot(proposal: Proposal, now: datetime) -> dict:
-    """Everything submitted, as plain JSON: what the receipt shows and what
-    the secretariat receives. Never edited afterwards."""
-    call, group = proposal.call, proposal.group
-    income, expense = budget_totals(proposal)
-    return {
-        "receipt_number": proposal.receipt_number,
-        "submitted_at": now.isoformat(),
-        "submitted_at_jst": format_jst(now),
-        "call": {"id": call.id, "slug": call.slug, "title": call.title,
-                 "fiscal_year": fiscal_year_label(call.fiscal_year)},
-        "group": {
-            "name": group.name,
-            "name_kana": group.name_kana,
-            "kind": group.kind.label if group.kind else "",
-            "representative": f"{group.representative_title} {group.representative_name}".strip(),
-            "contact_name": group.contact_name,
-            "contact_email": group.contact_email,
-            "postal_code": group.postal_code,
-            "address": group.address,
-            "phone": group.phone,
-            "founded_on": group.founded_on.isoformat() if group.founded_on else None,
-            "member_count": group.member_count,
-            "activity_fields": list(group.activity_fields or []),
-            "activity_record": group.activity_record,
-            "website": group.website,
-        },
-        "texts": [{"key": f.key, "label": f.label, "value": getattr(proposal, f.key)} for f in TEXT_FIELDS],
-        "period": {
-            "start": proposal.period_start.isoformat() if proposal.period_start else None,
-            "end": proposal.period_end.isoformat() if proposal.period_end else None,
-        },
-        "desired_forms": [COLLABORATION_FORM_LABELS.get(v, v) for v in proposal.desired_forms],
-        "related_department": proposal.related_department,
-        "roles": [{"item": r.item, "group": r.group_role, "city": r.city_role} for r in proposal.role_shares],
-        "budget": {
-            "income": [{"category": b.category, "amount": b.amount, "note": b.note}
-                       for b in proposal.budget_lines if b.kind == BudgetKind.INCOME],
-            "expense": [{"category": b.category, "amount": b.amount, "note": b.note}
-                        for b in proposal.budget_lines if b.kind == BudgetKind.EXPENSE],
-            "income_total": income,
-            "expense_total": expense,
-            "requested_amount": proposal.requested_amount,
-        },
-        "attachments": [{"name": f.original_name, "size": f.size, "sha256": f.sha256} for f in proposal.attachments],
-        "documents": [{"kind": f.purpose.label, "name": f.original_name, "size": f.size, "sha256": f.sha256}
-                      for f in group.documents],
-        "declarations": [
-            {"text": item.text, "accepted_at": next(
-                (d.accepted_at.isoformat() for d in proposal.declarations if d.key == item.key), None)}
-            for item in DECLARATIONS
-        ],
-    }
-
-
-def snapshot_digest(snapshot: dict) -> str:
-    canonical = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def proposals_of_group(session: Session, group: Group) -> list[Proposal]:
     return list(session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.id.desc())))
-
-
-# --- consent to name publication ---------------------------------------------
-
-def consent_refusal(proposal: Proposal) -> str | None:
-    """Groups may give or withdraw consent to publish their name (if not
-    adopted) until the results are published; after that the document is
-    fixed and a change would need a logged correction."""
-    if proposal.receipt_number is None:
-        return "提出前の提案には設定できません。"
-    if proposal.call.results_published_at is not None:
-        return "審査結果の公表後は変更できません。変更が必要な場合は市民協働課にご相談ください。"
-    return None
-
-
-def set_name_publication_consent(session: Session, proposal: Proposal, consent: bool) -> None:
-    refusal = consent_refusal(proposal)
-    if refusal:
-        raise WorkflowError(refusal)
-    proposal.name_publication_consent = consent
-    session.flush()

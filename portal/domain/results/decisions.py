@@ -170,3 +170,10 @@ def prefill_comment(inputs: results.Inputs, proposal_id: int) -> str:
     one per paragraph, without who wrote which (staff edit it into the
     committee's voice)."""
     return "\n\n".join(text for _pseudonym, text in inputs.comments_for(proposal_id))
+
+
+def set_general_comment(session: Session, call: Call, text: str) -> None:
+    """The committee's 総評 for the results (flushes). A version already
+    published keeps the one it went out with; a correction carries this one."""
+    call.general_comment = text or ""
+    session.flush()

@@ -16,8 +16,8 @@
 
 The PDFs are never rendered again: a download is the stored file, so its
 hash stays the one in the log. ``verification.py`` checks all of it.
-Domain code: no Flask at import time (``Settings.current`` is the one
-convenience for code running inside the app).
+Domain code, no Flask: the caller passes the ``Settings`` (an app's come
+from ``Settings.for_app``).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ from ...models import (
     ReviewSheet,
     User,
 )
-from ..log import chain, process_log, signing
+from ..log import chain, process_log, published_log, seals, signing
 from ..proposals import workflow
 from . import decisions, result_pdfs, results
 from .aggregation import AggregationError
@@ -70,12 +70,6 @@ class Settings:
         base = base_url or app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
         return cls(upload_dir=Path(app.config["UPLOAD_DIR"]), key=signing.key_for_app(app),
                    base_url=base.rstrip("/"), city_name=app.config.get("CITY_NAME", ""))
-
-    @classmethod
-    def current(cls) -> Settings:
-        from flask import current_app
-
-        return cls.for_app(current_app)
 
 
 @dataclass(frozen=True)
@@ -135,18 +129,14 @@ def _stored_bytes(upload_dir, name: str | None) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def results_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir=None) -> bytes | None:
+def results_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir) -> bytes | None:
     row = publication_of(session, call, version)
-    return None if row is None else _stored_bytes(upload_dir or Settings.current().upload_dir, row.results_pdf_name)
+    return None if row is None else _stored_bytes(upload_dir, row.results_pdf_name)
 
 
-def log_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir=None) -> bytes | None:
+def log_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir) -> bytes | None:
     row = publication_of(session, call, version)
-    return None if row is None else _stored_bytes(upload_dir or Settings.current().upload_dir, row.log_pdf_name)
-
-
-def public_key_pem(key: Ed25519PrivateKey | None = None) -> str:
-    return signing.public_key_pem(key)
+    return None if row is None else _stored_bytes(upload_dir, row.log_pdf_name)
 
 
 # ---------------------------------------------------------------- the log document
@@ -155,7 +145,7 @@ def live_seals(entries: list[chain.Entry]) -> list[chain.Entry]:
     """Seals still in force: not superseded by a later ``score_reopened``."""
     live: dict[tuple, chain.Entry] = {}
     for entry in entries:
-        key = chain.seal_key(entry.payload)
+        key = seals.seal_key(entry.payload)
         if entry.kind == chain.SCORE_SEALED:
             live[key] = entry
         elif entry.kind == chain.SCORE_REOPENED and key in live \
@@ -179,7 +169,7 @@ def sheet_scores(call: Call, sheet: ReviewSheet) -> dict[str, int]:
     return {positions[s.criterion_id]: s.score for s in sheet.scores}
 
 
-def reveals(session: Session, call: Call, entries: list[chain.Entry]) -> list[chain.Reveal]:
+def reveals(session: Session, call: Call, entries: list[chain.Entry]) -> list[seals.Reveal]:
     """The scores and salts behind every live seal, once scores are revealed."""
     if not any(e.kind == chain.SCORES_REVEALED for e in entries):
         return []
@@ -188,7 +178,7 @@ def reveals(session: Session, call: Call, entries: list[chain.Entry]) -> list[ch
     for seal in live_seals(entries):
         sheet = sheets.get(seal.seq)
         if sheet is not None and sheet.salt:
-            found.append(chain.Reveal(seal.seq, sheet_scores(call, sheet), bytes.fromhex(sheet.salt)))
+            found.append(seals.Reveal(seal.seq, sheet_scores(call, sheet), bytes.fromhex(sheet.salt)))
     return found
 
 
@@ -199,7 +189,7 @@ def log_call_info(call: Call, base_url: str | None = None) -> dict:
     return info
 
 
-def log_document(session: Session, call: Call, key: Ed25519PrivateKey | None = None,
+def log_document(session: Session, call: Call, key: Ed25519PrivateKey,
                  base_url: str | None = None) -> dict | None:
     """The process log as published (docs/log-format.md), head signed now;
     ``None`` while the call's log is empty. Scores and salts are revealed
@@ -207,8 +197,7 @@ def log_document(session: Session, call: Call, key: Ed25519PrivateKey | None = N
     entries = process_log.entries(session, call)
     if not entries:
         return None
-    key = key or signing.current_key()
-    return chain.export_document(log_call_info(call, base_url), entries, reveals(session, call, entries), key)
+    return published_log.export_document(log_call_info(call, base_url), entries, reveals(session, call, entries), key)
 
 
 # ---------------------------------------------------------------- readiness
@@ -243,17 +232,25 @@ def due_calls(session: Session, now: datetime) -> list[Call]:
         Call.results_published_at.is_(None)).order_by(Call.results_scheduled_at)))
 
 
+def schedule_publication(session: Session, call: Call, when: datetime | None) -> None:
+    """Have ``publish_due`` publish the results at ``when`` (UTC); None
+    cancels. Refused once the results are out (flushes)."""
+    if call.results_published_at is not None:
+        raise PublicationRefused("結果はすでに公表しています。")
+    call.results_scheduled_at = when
+    session.flush()
+
+
 # ---------------------------------------------------------------- publishing
 
 def publish(session: Session, call: Call, staff: User | None, now: datetime, reason: str = "", *,
-            settings: Settings | None = None, mailer: Mailer | None = None) -> Publication:
+            settings: Settings, mailer: Mailer | None = None) -> Publication:
     """Publish the results (or, once published, a corrected version with
     ``reason``). Flushes; raises ``PublicationRefused`` with a Japanese
     message. ``mailer(recipient, subject, body)`` tells the groups."""
     problem = refusal(session, call, now, reason)
     if problem:
         raise PublicationRefused(problem)
-    settings = settings or Settings.current()
     previous = latest(session, call)
     version = 1 if previous is None else previous.version + 1
     try:
@@ -271,17 +268,17 @@ def publish(session: Session, call: Call, staff: User | None, now: datetime, rea
             "corrects_seq": previous.head_seq, "reason": reason.strip(),
             "correction": f"審査結果を訂正し、第{version}版として公表します。"}, now)
     basis = process_log.head(session, call)
-    basis_signature = chain.sign_head(settings.key, basis.hash, basis.seq)
+    basis_signature = signing.sign_head(settings.key, basis.hash, basis.seq)
     urls = urls_for(settings.base_url, call, version)
 
     log_entries = process_log.entries(session, call)
     log_pdf = result_pdfs.render_log_pdf(
         call, log_entries, reveals(session, call, log_entries), city_name=settings.city_name,
-        head_signature=basis_signature, public_key_pem=public_key_pem(settings.key), urls=urls,
+        head_signature=basis_signature, public_key_pem=signing.public_key_pem(settings.key), urls=urls,
         published_at=now, version=version)
     document = build_document(session, call, computed, version=version, published_at=now, urls=urls,
                               basis=basis, basis_signature=basis_signature,
-                              public_key_pem=public_key_pem(settings.key), log_pdf_sha256=sha256_hex(log_pdf))
+                              public_key_pem=signing.public_key_pem(settings.key), log_pdf_sha256=sha256_hex(log_pdf))
     results_pdf = result_pdfs.render_results_pdf(document, city_name=settings.city_name)
     log_pdf_name = storage.write_generated(session, settings.upload_dir, log_pdf)
     results_pdf_name = storage.write_generated(session, settings.upload_dir, results_pdf)
@@ -293,7 +290,7 @@ def publish(session: Session, call: Call, staff: User | None, now: datetime, rea
         reason=(reason or "").strip() if previous else "", results=document,
         results_sha256=sha256_hex(chain.canonical_json(document)), results_pdf_name=results_pdf_name,
         log_pdf_name=log_pdf_name, head_seq=head.seq, head_hash=head.hash,
-        head_signature=chain.sign_head(settings.key, head.hash, head.seq))
+        head_signature=signing.sign_head(settings.key, head.hash, head.seq))
     session.add(row)
     for proposal in computed.inputs.proposals:
         if proposal.status != ProposalStatus.RESULTS:

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ...pdf import render_pdf
-from ..log import chain
+from ..log import chain, seals, signing
 from ..log.process_log import KIND_LABELS
 from ..log.signing import spaced_fingerprint
 from ..timeutil import fiscal_year_label, format_jst
@@ -84,7 +84,7 @@ def render_results_pdf(document: dict, *, city_name: str) -> bytes:
     return render_pdf(results_html(document, city_name=city_name), title=title, variant=PDF_VARIANT)
 
 
-def log_html(call, entries: list[chain.Entry], reveals: list[chain.Reveal], *, city_name: str,
+def log_html(call, entries: list[chain.Entry], reveals: list[seals.Reveal], *, city_name: str,
              head_signature: str, public_key_pem: str, urls, published_at: datetime, version: int) -> str:
     seals = {e.seq: e for e in entries if e.kind == chain.SCORE_SEALED}
     revealed = [{"seq": r.seq, "reviewer": seals[r.seq].payload.get("reviewer", ""),
@@ -94,7 +94,7 @@ def log_html(call, entries: list[chain.Entry], reveals: list[chain.Reveal], *, c
     return _ENV.get_template("pdf/process_log.html").render(
         call=call, entries=entries, revealed=revealed, city_name=city_name, kind_labels=KIND_LABELS,
         head=entries[-1], head_signature=head_signature, public_key_pem=public_key_pem,
-        fingerprint=chain.key_fingerprint(public_key_pem), urls=urls, published_at=published_at,
+        fingerprint=signing.key_fingerprint(public_key_pem), urls=urls, published_at=published_at,
         version=version)
 
 

@@ -40,6 +40,7 @@ from ...models import (
 from ..panel import panel
 from . import aggregation
 from .aggregation import AggregationRules, CriterionRule, ProposalInfo, Result, ScoreSheet, VetoRule
+from .normalised_view import NormalisedView, normalised_view
 
 RELEASED_STATUSES = (ProposalStatus.REVIEW, ProposalStatus.RESULTS)
 
@@ -223,9 +224,16 @@ def compute_all(session: Session, call: Call) -> CallResults:
     return CallResults(inputs, aggregate(inputs))
 
 
-def normalised(result: Result) -> aggregation.NormalisedView:
+def normalised(result: Result) -> NormalisedView:
     """The advisory view for the secretariat (decides nothing)."""
-    return aggregation.normalised_view(result)
+    return normalised_view(result)
+
+
+def sheet_total(call: Call, sheet: ReviewSheet) -> Decimal:
+    """One complete sheet's weighted total, computed as the ranking computes
+    it: the figure a reviewer confirms is the one that is published."""
+    positions = {c.id: str(c.position) for c in call.criteria}
+    return aggregation.weighted_total(criteria_of(call), {positions[s.criterion_id]: s.score for s in sheet.scores})
 
 
 # ---------------------------------------------------------------- words

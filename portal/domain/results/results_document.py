@@ -14,9 +14,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import Call, IntakeDecision, IntakeOutcome, LogEntry, Proposal, ProposalStatus
-from ..log import chain
+from ..log import chain, signing
 from . import decisions, results
-from .aggregation import result_to_dict
+from .result_json import result_to_dict
 
 FORMAT = "kyodo-portal/results/v1"
 ACCEPTED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.REVIEW, ProposalStatus.RESULTS)
@@ -102,7 +102,7 @@ def build_document(session: Session, call: Call, computed: results.CallResults, 
         "log_pdf_sha256": log_pdf_sha256,
         "public_key_pem": pem,
         "verification": {"log_url": urls.log, "log_json_url": urls.log_json,
-                         "public_key_fingerprint": chain.key_fingerprint(pem)},
+                         "public_key_fingerprint": signing.key_fingerprint(pem)},
     }
 
 

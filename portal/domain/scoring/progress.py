@@ -29,7 +29,7 @@ from ...models import (
     Stage,
 )
 from ..log import process_log
-from .scoring import stages_of, window_refusal
+from .stages import stages_of, window_refusal
 from ..log.chain import SCORE_REOPENED, SCORE_SEALED, SCORING_CLOSED
 from ..timeutil import format_jst
 

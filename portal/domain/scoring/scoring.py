@@ -6,13 +6,9 @@ and raise :class:`ScoringRefused` with a Japanese message, so a bad request
 is answered with a clear refusal; the database triggers of migration 0002
 enforce the same rules underneath (a bug cannot write an impossible row).
 
-Stages (``Stage``):
-- ``document``: 一次審査（書類）, in ``scoring_opens_at .. scoring_closes_at``;
-- ``presentation``: 二次審査（公開プレゼンテーション）, when the call has one,
-  in ``presentation_opens_at .. presentation_closes_at``;
-- ``document_revised``: the submitted first-stage scores, copied so the
-  reviewer may revise them after the presentation (when the call allows);
-  the original ``document`` sheet stays as it was, so both are kept.
+The stages and their windows are ``stages.py``; the panel's view after
+scoring is ``panel_scores.py``; the reviewer's conflict declaration, before
+any of this, is ``panel/conflict_declaration.py``.
 
 Submitting seals the sheet: a salted commitment over
 ``{str(Criterion.position): score}`` goes into the log (``score_sealed``,
@@ -24,16 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ...models import (
     Assignment,
     AssignmentStatus,
     Call,
-    Conflict,
-    ConflictSource,
-    ConflictStatus,
-    PanelMember,
     Proposal,
     ReviewScore,
     ReviewSheet,
@@ -42,8 +34,8 @@ from ...models import (
     Stage,
     User,
 )
-from ..log import chain, process_log
-from ..timeutil import format_jst
+from ..log import chain, process_log, seals
+from .stages import scoring_open, stages_of, window_refusal, window_text
 
 # Soft limits: a draft keeps longer text (and says so); submission insists.
 REASON_MAX = 400
@@ -52,7 +44,6 @@ NOTE_MAX = 1000
 # Hard limit: nothing longer is stored at all.
 TEXT_HARD_MAX = 10_000
 REOPEN_REASON_MAX = 500
-CONFLICT_NOTE_MAX = 1000
 
 
 class ScoringRefused(Exception):
@@ -90,57 +81,6 @@ class SheetInput:
     scores: dict[int, ScoreInput] = field(default_factory=dict)
     comment_for_group: str = ""
     panel_note: str = ""
-
-
-# -- the call's stages -----------------------------------------------------------
-
-def stages_of(call: Call) -> list[Stage]:
-    stages = [Stage.DOCUMENT]
-    if call.has_presentation:
-        stages.append(Stage.PRESENTATION)
-        if call.allow_revision_after_presentation:
-            stages.append(Stage.DOCUMENT_REVISED)
-    return stages
-
-
-def parse_stage(call: Call, value: str) -> Stage:
-    """The stage named in a URL; 404 when the call has no such stage."""
-    try:
-        stage = Stage(value)
-    except ValueError:
-        raise ScoringRefused("この審査段階はありません。", 404) from None
-    if stage not in stages_of(call):
-        if stage == Stage.DOCUMENT_REVISED and call.has_presentation:
-            raise ScoringRefused("この募集では、プレゼンテーション後に一次審査の点数を見直すことはできません。", 404)
-        raise ScoringRefused("この募集には二次審査（公開プレゼンテーション）がありません。", 404)
-    return stage
-
-
-def window_text(call: Call, stage: Stage) -> str:
-    opens, closes = call.scoring_window(stage.value)
-    if opens is None or closes is None:
-        return "採点期間は未定です"
-    return f"{format_jst(opens)} ～ {format_jst(closes)}"
-
-
-def scoring_open(call: Call, stage: Stage, now: datetime) -> bool:
-    """Inside the stage's window and not yet closed by the secretariat
-    (採点の締切, which may come before the window ends)."""
-    closed = call.scoring_closed_at is not None and now >= call.scoring_closed_at
-    return call.is_scoring_open(stage.value, now) and not closed
-
-
-def window_refusal(call: Call, stage: Stage, now: datetime) -> str | None:
-    if call.scoring_closed_at is not None and now >= call.scoring_closed_at:
-        return f"採点は締め切られています（{format_jst(call.scoring_closed_at)}）。"
-    if call.is_scoring_open(stage.value, now):
-        return None
-    opens, closes = call.scoring_window(stage.value)
-    if opens is None or closes is None:
-        return f"{stage.label}の採点期間はまだ決まっていません。"
-    if now < opens:
-        return f"{stage.label}の採点期間はまだ始まっていません（採点期間：{window_text(call, stage)}）。"
-    return f"{stage.label}の採点期間は終了しました（採点期間：{window_text(call, stage)}）。"
 
 
 # -- loading -------------------------------------------------------------------------
@@ -189,6 +129,19 @@ def initial_values(session: Session, assignment: Assignment, stage: Stage) -> Sh
 
 
 # -- checks --------------------------------------------------------------------------
+
+def parse_stage(call: Call, value: str) -> Stage:
+    """The stage named in a URL; 404 when the call has no such stage."""
+    try:
+        stage = Stage(value)
+    except ValueError:
+        raise ScoringRefused("この審査段階はありません。", 404) from None
+    if stage not in stages_of(call):
+        if stage == Stage.DOCUMENT_REVISED and call.has_presentation:
+            raise ScoringRefused("この募集では、プレゼンテーション後に一次審査の点数を見直すことはできません。", 404)
+        raise ScoringRefused("この募集には二次審査（公開プレゼンテーション）がありません。", 404)
+    return stage
+
 
 def check_can_score(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> Call:
     """Refuse unless this assignment may be scored in this stage now."""
@@ -357,8 +310,8 @@ def submit_sheet(session: Session, sheet: ReviewSheet, now: datetime) -> ReviewS
     problems = submission_problems(call, values_of(sheet))
     if problems:
         raise SheetIncomplete(problems)
-    salt = chain.new_salt()
-    commitment = chain.commit_scores(sealed_scores(call, sheet), salt)
+    salt = seals.new_salt()
+    commitment = seals.commit_scores(sealed_scores(call, sheet), salt)
     member = assignment.panel_member
     entry = process_log.append(session, call, chain.SCORE_SEALED, {
         "reviewer": member.pseudonym, "proposal_code": code_of(session, assignment),
@@ -425,94 +378,3 @@ def reopen_sheet(session: Session, sheet: ReviewSheet, staff_user: User, reason:
     sheet.updated_at = now
     session.flush()
     return record
-
-
-# -- before reading: 利害関係の確認 -------------------------------------------------
-
-def confirm_no_conflict(session: Session, assignment: Assignment, now: datetime) -> Assignment:
-    """The reviewer confirms 利害関係なし; only then may they read and score."""
-    if assignment.status == AssignmentStatus.RECUSED:
-        raise ScoringRefused("利害関係により、この提案の審査から外れています。", 403)
-    if assignment.status == AssignmentStatus.ASSIGNED:
-        assignment.status = AssignmentStatus.CLEARED
-        assignment.cleared_at = now
-        session.flush()
-    return assignment
-
-
-def declare_conflict(session: Session, assignment: Assignment, note: str, now: datetime) -> Conflict:
-    """The reviewer declares a conflict of interest: a confirmed, declared
-    conflict, the assignment recused, and ``reviewer_recused`` in the log
-    (pseudonym and code only; the note stays with the secretariat)."""
-    if assignment.status == AssignmentStatus.RECUSED:
-        raise ScoringRefused("この提案の審査からはすでに外れています。", 409)
-    note = (note or "").strip()
-    if len(note) > CONFLICT_NOTE_MAX:
-        raise ScoringRefused(f"申告の内容は{CONFLICT_NOTE_MAX}字以内にしてください。", 400)
-    member = assignment.panel_member
-    conflict = session.scalars(
-        select(Conflict).where(Conflict.panel_member_id == member.id, Conflict.proposal_id == assignment.proposal_id)
-    ).first()
-    if conflict is None:
-        conflict = Conflict(panel_member_id=member.id, proposal_id=assignment.proposal_id, created_at=now)
-        session.add(conflict)
-    conflict.source = ConflictSource.DECLARED
-    conflict.status = ConflictStatus.CONFIRMED
-    conflict.confidence = "high"
-    conflict.reason = note
-    conflict.decided_at = now
-    conflict.decided_by_id = member.user_id
-    assignment.status = AssignmentStatus.RECUSED
-    assignment.recused_at = now
-    session.flush()
-    process_log.append(session, call_of(session, assignment), chain.REVIEWER_RECUSED, {
-        "reviewer": member.pseudonym, "proposal_code": code_of(session, assignment),
-        "ground": "conflict_of_interest",
-    }, now)
-    return conflict
-
-
-# -- the panel's view, after scoring -------------------------------------------------
-
-def may_see_panel(session: Session, assignment: Assignment, stage: Stage, now: datetime) -> bool:
-    """Other members' scores for this proposal and stage: only after this
-    reviewer submitted their own for it, and after every stage closed."""
-    call = call_of(session, assignment)
-    if stage not in stages_of(call) or assignment.status != AssignmentStatus.CLEARED:
-        return False
-    own = sheet_for(session, assignment, stage)
-    return own is not None and own.status == SheetStatus.SUBMITTED and call.scoring_over(now)
-
-
-@dataclass(frozen=True)
-class PanelRow:
-    pseudonym: str
-    is_self: bool
-    recused: bool
-    sheet: ReviewSheet | None  # only submitted sheets are shown
-
-
-def panel_rows(session: Session, assignment: Assignment, stage: Stage) -> list[PanelRow]:
-    """Every member's sheet for this proposal and stage, by pseudonym, in a
-    fixed number of queries."""
-    rows = session.execute(
-        select(Assignment, PanelMember)
-        .join(PanelMember, PanelMember.id == Assignment.panel_member_id)
-        .where(Assignment.proposal_id == assignment.proposal_id)
-        .order_by(PanelMember.id)
-    ).all()
-    sheets = {
-        s.assignment_id: s
-        for s in session.scalars(
-            select(ReviewSheet)
-            .where(ReviewSheet.assignment_id.in_([a.id for a, _m in rows]), ReviewSheet.stage == stage,
-                   ReviewSheet.status == SheetStatus.SUBMITTED)
-            .options(selectinload(ReviewSheet.scores))
-        )
-    }
-    return [
-        PanelRow(member.pseudonym, other.id == assignment.id, other.status == AssignmentStatus.RECUSED,
-                 None if other.status == AssignmentStatus.RECUSED else sheets.get(other.id))
-        for other, member in rows
-    ]
-
