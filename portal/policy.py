@@ -2,7 +2,10 @@
 
 Every route goes: load -> 404 -> check -> 403 -> act. Something that belongs
 to someone else is answered with 404, so IDs cannot be used to learn what
-exists.
+exists. The same goes for a child named in the URL under its parent (a
+member of a call's panel, a finding of a proposal, a revision's receipt):
+it is loaded here, by ``load_child`` or a named loader, and is a 404 when
+it is missing or not under that parent.
 
 Roles:
 - applicants see their own group's proposals and files;
@@ -17,7 +20,9 @@ Staff and reviewers only get a login session after their second factor
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -25,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import db_session
+from .domain.results.results import RELEASED_STATUSES
 from .domain.scoring.scoring import call_of, sheet_for
 from .domain.scoring.stages import stages_of
 from .models import (
@@ -33,16 +39,22 @@ from .models import (
     AssignmentStatus,
     Call,
     Conflict,
+    ExtraTerm,
     PanelMember,
     Proposal,
+    RedactionFinding,
     ReviewAttachment,
     ReviewCopy,
+    ReviewSheet,
     Role,
     SheetStatus,
     Stage,
     StoredFile,
+    Submission,
     User,
 )
+
+Row = TypeVar("Row")
 
 
 def _signed_in(user) -> bool:
@@ -71,6 +83,21 @@ def can_view_file(user, stored: StoredFile) -> bool:
     return is_applicant(user) and stored.group_id == user.group.id
 
 
+def load_child(model: type[Row], child_id: int, *, where: Callable[[Row], bool] | None = None,
+               **parent_ids: int) -> Row:
+    """The ``model`` row ``child_id``, or 404 when it is missing or not under
+    its parent: each keyword names a column of the row and the id it must
+    hold (``call_id=call.id``); ``where`` is any further rule the row must
+    meet (a parent further up, a state, who may see it). The parent is
+    loaded and checked first, by the caller; a row with no parent in the
+    URL (a call) takes no keywords."""
+    row = db_session.get(model, child_id)
+    if (row is None or any(getattr(row, column) != parent_id for column, parent_id in parent_ids.items())
+            or (where is not None and not where(row))):
+        abort(404)
+    return row
+
+
 # -- applicants ----------------------------------------------------------------
 
 def require_applicant() -> User:
@@ -81,17 +108,19 @@ def require_applicant() -> User:
 
 def load_own_proposal(proposal_id: int) -> Proposal:
     user = require_applicant()
-    proposal = db_session.get(Proposal, proposal_id)
-    if proposal is None or not owns_proposal(user, proposal):
+    return load_child(Proposal, proposal_id, where=lambda p: owns_proposal(user, p))
+
+
+def load_submission(proposal: Proposal, revision: int) -> Submission:
+    """One submitted revision of a proposal already loaded for this user."""
+    submission = next((s for s in proposal.submissions if s.revision == revision), None)
+    if submission is None:
         abort(404)
-    return proposal
+    return submission
 
 
 def load_visible_file(file_id: int) -> StoredFile:
-    stored = db_session.get(StoredFile, file_id)
-    if stored is None or not can_view_file(current_user, stored):
-        abort(404)
-    return stored
+    return load_child(StoredFile, file_id, where=lambda f: can_view_file(current_user, f))
 
 
 # -- staff -----------------------------------------------------------------------
@@ -104,19 +133,54 @@ def require_staff() -> User:
 
 def load_staff_call(call_id: int) -> Call:
     require_staff()
-    call = db_session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
+    return load_child(Call, call_id)
 
 
 def load_staff_proposal(proposal_id: int, call: Call | None = None) -> Proposal:
     """A proposal for staff; drafts are the group's own business and 404."""
     require_staff()
-    proposal = db_session.get(Proposal, proposal_id)
-    if proposal is None or proposal.receipt_number is None or (call is not None and proposal.call_id != call.id):
+    parent = {} if call is None else {"call_id": call.id}
+    return load_child(Proposal, proposal_id, where=lambda p: p.receipt_number is not None, **parent)
+
+
+def load_released_proposal(call: Call, proposal_id: int) -> Proposal:
+    """A proposal of this call that went to the reviewers (its decision)."""
+    proposal = load_staff_proposal(proposal_id, call)
+    if proposal.status not in RELEASED_STATUSES:
         abort(404)
     return proposal
+
+
+def load_call_member(call: Call, member_id: int) -> PanelMember:
+    """A member of this call's panel."""
+    return load_child(PanelMember, member_id, call_id=call.id)
+
+
+def load_call_conflict(call: Call, conflict_id: int) -> Conflict:
+    """A conflict of interest of a member of this call's panel."""
+    return load_child(Conflict, conflict_id, where=lambda c: c.panel_member.call_id == call.id)
+
+
+def load_call_sheet(call: Call, sheet_id: int) -> ReviewSheet:
+    """A review sheet of a member of this call's panel."""
+    return load_child(ReviewSheet, sheet_id, where=lambda s: s.assignment.panel_member.call_id == call.id)
+
+
+def load_extra_term(call: Call, proposal: Proposal, term_id: int) -> ExtraTerm:
+    """A term searched for in this proposal: its own, or one for the whole call."""
+    return load_child(ExtraTerm, term_id, call_id=call.id, where=lambda t: t.proposal_id in (None, proposal.id))
+
+
+def load_finding(proposal: Proposal, finding_id: int) -> RedactionFinding:
+    """A redaction finding of this proposal."""
+    return load_child(RedactionFinding, finding_id, proposal_id=proposal.id)
+
+
+def load_review_attachment(proposal: Proposal, attachment_id: int, *, copied: bool = False) -> ReviewAttachment:
+    """An attachment of this proposal as set up for the reviewers' copy;
+    ``copied``: only one whose copy has been made (at release)."""
+    return load_child(ReviewAttachment, attachment_id, proposal_id=proposal.id,
+                      where=(lambda a: a.storage_name is not None) if copied else None)
 
 
 # -- reviewers ---------------------------------------------------------------------
@@ -195,15 +259,16 @@ def review_copy_of(proposal_id: int) -> ReviewCopy | None:
 
 def load_reviewer_assignment(assignment_id: int) -> Assignment:
     require_reviewer()
-    assignment = db_session.get(Assignment, assignment_id)
-    if assignment is None or not reviewer_can_see(current_user, assignment):
-        abort(404)
-    return assignment
+    return load_child(Assignment, assignment_id, where=lambda a: reviewer_can_see(current_user, a))
 
 
-def load_reviewer_attachment(assignment: Assignment, attachment_id: int) -> ReviewAttachment:
-    attachment = db_session.get(ReviewAttachment, attachment_id)
-    if (attachment is None or attachment.proposal_id != assignment.proposal_id or attachment.excluded
-            or attachment.storage_name is None):
+def load_reviewer_attachment(assignment: Assignment, copy: ReviewCopy,
+                             attachment_id: int) -> tuple[ReviewAttachment, dict]:
+    """An attachment of the assigned proposal that was released (included,
+    copied and listed in the released copy), with its entry in that copy."""
+    attachment = load_child(ReviewAttachment, attachment_id, proposal_id=assignment.proposal_id,
+                            where=lambda a: not a.excluded and a.storage_name is not None)
+    listed = next((a for a in copy.content.get("attachments", []) if a.get("id") == attachment.id), None)
+    if listed is None:  # not part of what was released
         abort(404)
-    return attachment
+    return attachment, listed

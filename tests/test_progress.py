@@ -169,7 +169,7 @@ def test_reopen_needs_a_reason_and_is_logged(client, login, factory, db, world):
     response = client.post(path, data={"csrf_token": token, "reason": "　"})
     assert response.status_code == 422 and "必須項目です" in response.text
     response = client.post(path, data={"csrf_token": token, "reason": "連絡は090-1234-5678まで"})
-    assert response.status_code == 400 and "電話番号" in response.text
+    assert response.status_code == 422 and "電話番号" in response.text
     db.expire_all()
     assert db.get(ReviewSheet, sheet.id).status == SheetStatus.SUBMITTED
     assert db.scalars(select(ScoreReopen)).all() == []

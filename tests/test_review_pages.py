@@ -374,12 +374,12 @@ def bad_requests(client, db, factory, scene):
     first = call.criteria[0]
     sheet_id = db.scalars(select(ReviewSheet)).one().id
     return {
-        "out of range": (sheet_url(aid), {f"score-{first.id}": "6"}, 400, "1～5点"),
-        "zero": (sheet_url(aid), {f"score-{first.id}": "0"}, 400, "1～5点"),
-        "not a number": (sheet_url(aid), {f"score-{first.id}": "５"}, 400, "点数の値が正しくありません"),
-        "criterion of another call": (sheet_url(aid), {f"score-{other_call.criteria[0].id}": "3"}, 400,
+        "out of range": (sheet_url(aid), {f"score-{first.id}": "6"}, 422, "1～5点"),
+        "zero": (sheet_url(aid), {f"score-{first.id}": "0"}, 422, "1～5点"),
+        "not a number": (sheet_url(aid), {f"score-{first.id}": "５"}, 422, "点数の値が正しくありません"),
+        "criterion of another call": (sheet_url(aid), {f"score-{other_call.criteria[0].id}": "3"}, 422,
                                       "審査基準ではない"),
-        "criterion id not a number": (sheet_url(aid), {"reason-x1": "a"}, 400, "審査基準ではない"),
+        "criterion id not a number": (sheet_url(aid), {"reason-x1": "a"}, 422, "審査基準ではない"),
         "tampered sheet id": (sheet_url(aid), {"sheet": str(sheet_id + 1000)}, 400, "画面と一致しません"),
         "stage the call lacks": (sheet_url(aid, "presentation"), {}, 404, "二次審査"),
         "unknown stage": (sheet_url(aid, "final"), {}, 404, "審査段階はありません"),

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from portal import policy
 from portal.domain.log import chain, process_log, published_log
+from portal.errors import refusal_status
+from portal.domain.refusals import Invalid, NotAllowed, WrongState
 from portal.domain.log.seals import Reveal, check_reveals, commit_scores
 from portal.domain.panel import conflict_declaration
 from portal.domain.scoring import panel_scores, scoring, stages
@@ -121,7 +123,7 @@ def test_a_submitted_sheet_cannot_be_saved_again(db, panel):
     db.commit()
     with pytest.raises(ScoringRefused) as refused:
         scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call, score=1), now)
-    assert refused.value.status == 409 and "提出済み" in refused.value.message
+    assert isinstance(refused.value, WrongState) and "提出済み" in refused.value.message
     with pytest.raises(ScoringRefused):
         scoring.submit_sheet(db, sheet, now)
     db.rollback()
@@ -162,23 +164,23 @@ def test_bad_input_and_wrong_moments_are_refused_and_change_nothing(db, factory,
 
     with pytest.raises(ScoringRefused) as refused:  # not yet cleared
         scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call), now)
-    assert refused.value.status == 403 and "利害関係" in refused.value.message
+    assert isinstance(refused.value, NotAllowed) and "利害関係" in refused.value.message
     conflict_declaration.confirm_no_conflict(db, assignment, now)
 
     cases = [
-        (full_input(other_call), Stage.DOCUMENT, now, 400, "審査基準ではない"),
-        (SheetInput(scores={call.criteria[0].id: ScoreInput(6, "")}), Stage.DOCUMENT, now, 400, "1～5点"),
-        (SheetInput(scores={call.criteria[0].id: ScoreInput(0, "")}), Stage.DOCUMENT, now, 400, "1～5点"),
+        (full_input(other_call), Stage.DOCUMENT, now, 422, "審査基準ではない"),
+        (SheetInput(scores={call.criteria[0].id: ScoreInput(6, "")}), Stage.DOCUMENT, now, 422, "1～5点"),
+        (SheetInput(scores={call.criteria[0].id: ScoreInput(0, "")}), Stage.DOCUMENT, now, 422, "1～5点"),
         (full_input(call), Stage.PRESENTATION, now, 404, "二次審査"),
         (full_input(call), Stage.DOCUMENT_REVISED, now, 404, "二次審査"),
         (full_input(call), Stage.DOCUMENT, call.scoring_closes_at, 403, "終了しました"),
         (full_input(call), Stage.DOCUMENT, call.scoring_opens_at - timedelta(seconds=1), 403, "始まっていません"),
-        (SheetInput(panel_note="あ" * (scoring.TEXT_HARD_MAX + 1)), Stage.DOCUMENT, now, 400, "長すぎる"),
+        (SheetInput(panel_note="あ" * (scoring.TEXT_HARD_MAX + 1)), Stage.DOCUMENT, now, 422, "長すぎる"),
     ]
     for data, stage, at, status, words in cases:
         with pytest.raises(ScoringRefused) as refused:
             scoring.save_draft(db, assignment, stage, data, at)
-        assert (refused.value.status, words in refused.value.message) == (status, True), refused.value.message
+        assert (refusal_status(refused.value), words in refused.value.message) == (status, True), refused.value.message
     db.rollback()
     assert (sheet_count(db), len(log_kinds(db, call))) == before
 
@@ -194,7 +196,7 @@ def test_nothing_is_scored_after_the_secretariat_closed_the_scoring(db, panel):
                  lambda: scoring.submit_sheet(db, sheet, now)):
         with pytest.raises(ScoringRefused) as refused:
             verb()
-        assert refused.value.status == 403 and "締め切られています" in refused.value.message
+        assert isinstance(refused.value, NotAllowed) and "締め切られています" in refused.value.message
     db.rollback()
     assert db.get(ReviewSheet, sheet.id).status == SheetStatus.DRAFT
     assert {s.score for s in db.get(ReviewSheet, sheet.id).scores} == {4}
@@ -208,7 +210,7 @@ def test_a_recused_assignment_cannot_be_scored_or_cleared(db, panel):
                  lambda: scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call), now_utc())):
         with pytest.raises(ScoringRefused) as refused:
             verb()
-        assert refused.value.status == 403
+        assert isinstance(refused.value, NotAllowed)
     assert sheet_count(db) == 0
 
 
@@ -225,11 +227,11 @@ def test_staff_reopen_with_a_reason_supersedes_the_seal(db, factory, panel):
     for reason, words in (("  ", "理由を入力"), ("連絡は 090-1234-5678 まで", "電話番号")):
         with pytest.raises(ScoringRefused) as refused:
             scoring.reopen_sheet(db, sheet, staff, reason, now)
-        assert refused.value.status == 400 and words in refused.value.message
+        assert isinstance(refused.value, Invalid) and words in refused.value.message
     # After the window the reviewer could not resubmit: the seal must stay.
     with pytest.raises(ScoringRefused) as refused:
         scoring.reopen_sheet(db, sheet, staff, "締切後の申し出", call.scoring_closes_at)
-    assert refused.value.status == 409 and "延長" in refused.value.message
+    assert isinstance(refused.value, WrongState) and "延長" in refused.value.message
     assert db.scalar(select(func.count()).select_from(ScoreReopen)) == 0
     assert sheet.status == SheetStatus.SUBMITTED and sheet.sealed_seq == first_seal
 
@@ -314,11 +316,11 @@ def test_the_revision_needs_a_submitted_first_stage_sheet(db, two_stage):
     assignment = cleared(db, member, proposal)
     with pytest.raises(ScoringRefused) as refused:
         scoring.save_draft(db, assignment, Stage.DOCUMENT_REVISED, full_input(call), now_utc())
-    assert refused.value.status == 403 and "一次審査の採点を提出していない" in refused.value.message
+    assert isinstance(refused.value, NotAllowed) and "一次審査の採点を提出していない" in refused.value.message
     # The first stage itself is closed now.
     with pytest.raises(ScoringRefused) as refused:
         scoring.save_draft(db, assignment, Stage.DOCUMENT, full_input(call), now_utc())
-    assert refused.value.status == 403 and "終了しました" in refused.value.message
+    assert isinstance(refused.value, NotAllowed) and "終了しました" in refused.value.message
     assert sheet_count(db) == 0
 
 

@@ -20,10 +20,17 @@ from ..models import (
     Proposal,
     ProposalStatus,
     RedactionFinding,
-    ReviewAttachment,
     StoredFile,
 )
-from ..policy import load_staff_call, load_staff_proposal, require_staff, review_copy_of
+from ..policy import (
+    load_extra_term,
+    load_finding,
+    load_review_attachment,
+    load_staff_call,
+    load_staff_proposal,
+    require_staff,
+    review_copy_of,
+)
 from . import bp
 from .intake_forms import AttachmentSettingForm, ExtraTermForm, ManualRedactionForm
 
@@ -197,9 +204,7 @@ def anonymise_add_term(call_id: int, proposal_id: int):
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/terms/<int:term_id>/delete")
 def anonymise_delete_term(call_id: int, proposal_id: int, term_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    term = db_session.get(ExtraTerm, term_id)
-    if term is None or term.call_id != call.id or term.proposal_id not in (None, proposal.id):
-        abort(404)
+    term = load_extra_term(call, proposal, term_id)
     redaction.remove_extra_term(db_session, term)
     redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
     flash(f"「{term.term}」を削除して再スキャンしました。", "success")
@@ -209,9 +214,7 @@ def anonymise_delete_term(call_id: int, proposal_id: int, term_id: int):
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/findings/<int:finding_id>")
 def anonymise_decide(call_id: int, proposal_id: int, finding_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    finding = db_session.get(RedactionFinding, finding_id)
-    if finding is None or finding.proposal_id != proposal.id:
-        abort(404)
+    finding = load_finding(proposal, finding_id)
     try:
         status = FindingStatus(request.form.get("decision", ""))
     except ValueError:
@@ -249,9 +252,7 @@ def anonymise_manual(call_id: int, proposal_id: int):
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>")
 def anonymise_attachment(call_id: int, proposal_id: int, attachment_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    attachment = db_session.get(ReviewAttachment, attachment_id)
-    if attachment is None or attachment.proposal_id != proposal.id:
-        abort(404)
+    attachment = load_review_attachment(proposal, attachment_id)
     form = AttachmentSettingForm()
     redaction.set_attachment(db_session, attachment, excluded=form.excluded.data,
                                checked_by_eye=form.checked_by_eye.data)
@@ -275,9 +276,7 @@ def anonymise_preview(call_id: int, proposal_id: int):
 def anonymise_attachment_copy(call_id: int, proposal_id: int, attachment_id: int):
     """The reviewers' copy of an attachment, for staff to check after release."""
     call, proposal = _load(call_id, proposal_id)
-    attachment = db_session.get(ReviewAttachment, attachment_id)
-    if attachment is None or attachment.proposal_id != proposal.id or attachment.storage_name is None:
-        abort(404)
+    attachment = load_review_attachment(proposal, attachment_id, copied=True)
     path = storage.path_of(_upload_dir(), attachment.storage_name)
     if not path.is_file():
         abort(404)

@@ -16,7 +16,7 @@ from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..forms import choice
 from ..models import Call, ConflictSource, ConflictStatus, PanelMember, Proposal, Role, User
-from ..policy import load_staff_call
+from ..policy import load_call_conflict, load_call_member, load_staff_call
 from . import bp
 from .panel_forms import AddMemberForm, DismissForm, EditMemberForm, StaffConflictForm
 
@@ -31,13 +31,6 @@ STATUS_LABELS = {
     ConflictStatus.DISMISSED: "却下",
 }
 CONFIDENCE_LABELS = {"high": "高", "low": "低"}
-
-
-def _member_of(call: Call, member_id: int) -> PanelMember:
-    member = db_session.get(PanelMember, member_id)
-    if member is None or member.call_id != call.id:
-        abort(404)
-    return member
 
 
 def _members(call: Call) -> list[PanelMember]:
@@ -122,7 +115,7 @@ def panel_add_member(call_id: int):
 @bp.route("/calls/<int:call_id>/panel/members/<int:member_id>/edit", methods=["GET", "POST"])
 def panel_edit_member(call_id: int, member_id: int):
     call = load_staff_call(call_id)
-    member = _member_of(call, member_id)
+    member = load_call_member(call, member_id)
     form = EditMemberForm(data={"affiliations": "\n".join(member.affiliations or []),
                                 "public_title": member.public_title})
     if form.validate_on_submit():
@@ -141,7 +134,7 @@ def panel_edit_member(call_id: int, member_id: int):
 @bp.route("/calls/<int:call_id>/panel/members/<int:member_id>/remove", methods=["GET", "POST"])
 def panel_remove_member(call_id: int, member_id: int):
     call = load_staff_call(call_id)
-    member = _member_of(call, member_id)
+    member = load_call_member(call, member_id)
     refusal = panel_domain.removal_refusal(db_session, member)
     form = EmptyForm()
     if form.validate_on_submit():
@@ -165,23 +158,13 @@ def panel_run_check(call_id: int):
     return redirect(url_for("admin.panel", call_id=call.id) + "#conflicts-heading")
 
 
-def _conflict_of(call: Call, conflict_id: int):
-    conflict = conflict_check.load_conflict(db_session, call, conflict_id)
-    if conflict is None:
-        abort(404)
-    return conflict
-
-
 @bp.post("/calls/<int:call_id>/panel/conflicts/<int:conflict_id>/confirm")
 def panel_confirm_conflict(call_id: int, conflict_id: int):
     call = load_staff_call(call_id)
-    conflict = _conflict_of(call, conflict_id)
+    conflict = load_call_conflict(call, conflict_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        conflict_check.confirm(db_session, conflict, current_user, now_utc())
-    except ConflictError as error:
-        refuse(409, str(error))
+    conflict_check.confirm(db_session, conflict, current_user, now_utc())
     flash(f"{conflict.panel_member.pseudonym}の利害関係を確定しました。この委員はこの提案を審査しません。", "success")
     return redirect(url_for("admin.panel", call_id=call.id) + "#conflicts-heading")
 
@@ -189,7 +172,7 @@ def panel_confirm_conflict(call_id: int, conflict_id: int):
 @bp.route("/calls/<int:call_id>/panel/conflicts/<int:conflict_id>/dismiss", methods=["GET", "POST"])
 def panel_dismiss_conflict(call_id: int, conflict_id: int):
     call = load_staff_call(call_id)
-    conflict = _conflict_of(call, conflict_id)
+    conflict = load_call_conflict(call, conflict_id)
     proposal = db_session.get(Proposal, conflict.proposal_id)
     form = DismissForm()
     if conflict.status != ConflictStatus.FLAGGED:

@@ -2,7 +2,7 @@
 unfinished sheets, reopening a submitted sheet, and closing the scoring."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,11 +11,11 @@ from ..domain.scoring import progress as progress_domain
 from ..domain.scoring.progress import REMINDER_MARK, STATE_LABELS, STATES, UNFINISHED, ProgressError
 from ..domain.scoring.scoring import ScoringRefused, reopen_sheet
 from ..domain.timeutil import now_utc
-from ..errors import refuse
+from ..errors import refusal_status, refuse
 from ..forms import choice
 from ..mail import send_mail
-from ..models import Call, OutboxMessage, PanelMember, ReviewSheet, SheetStatus, Stage
-from ..policy import load_staff_call
+from ..models import Call, OutboxMessage, PanelMember, SheetStatus, Stage
+from ..policy import load_call_sheet, load_staff_call
 from . import bp
 from .panel_forms import CloseScoringForm, ReminderForm, ReopenForm
 
@@ -81,17 +81,10 @@ def progress_remind(call_id: int):
     return redirect(url_for("admin.progress", call_id=call.id))
 
 
-def _sheet_of(call: Call, sheet_id: int) -> ReviewSheet:
-    sheet = db_session.get(ReviewSheet, sheet_id)
-    if sheet is None or sheet.assignment.panel_member.call_id != call.id:
-        abort(404)
-    return sheet
-
-
 @bp.route("/calls/<int:call_id>/progress/sheets/<int:sheet_id>/reopen", methods=["GET", "POST"])
 def progress_reopen(call_id: int, sheet_id: int):
     call = load_staff_call(call_id)
-    sheet = _sheet_of(call, sheet_id)
+    sheet = load_call_sheet(call, sheet_id)
     assignment = sheet.assignment
     code = assignment.proposal.anonymous_code
     pseudonym = assignment.panel_member.pseudonym
@@ -106,7 +99,7 @@ def progress_reopen(call_id: int, sheet_id: int):
             reopen_sheet(db_session, sheet, current_user, form.reason.data, now_utc())
         except ScoringRefused as error:
             form.reason.errors = [error.message]
-            status = error.status if 400 <= error.status < 500 else 409
+            status = refusal_status(error)
         else:
             flash(f"{pseudonym}の{code}（{sheet.stage.label}）の採点票を再開しました。委員は採点期間内に修正して再提出できます。",
                   "success")

@@ -11,7 +11,7 @@ as the published PDF and JSON.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 
 from ..db import db_session
 from ..domain.results import decisions, publication, results
@@ -19,7 +19,7 @@ from ..domain.results.aggregation import AggregationError
 from ..domain.timeutil import now_utc, to_jst
 from ..mail import send_mail
 from ..models import DecisionOutcome
-from ..policy import load_staff_call, load_staff_proposal, require_staff
+from ..policy import load_released_proposal, load_staff_call, require_staff
 from . import bp
 from .results_forms import DecisionForm, FinaliseForm, GeneralCommentForm, PublishForm, ScheduleForm
 
@@ -64,13 +64,6 @@ def results_page(call_id: int):
     return _page(call)
 
 
-def _released(call, proposal_id: int):
-    proposal = load_staff_proposal(proposal_id, call)
-    if proposal.status not in results.RELEASED_STATUSES:
-        abort(404)
-    return proposal
-
-
 def _decision_page(call, proposal, form=None, status=200):
     computed, _view, error = _figures(call)
     decision = decisions.decisions_of(db_session, call).get(proposal.id)
@@ -102,7 +95,7 @@ def _decision_page(call, proposal, form=None, status=200):
 @bp.route("/calls/<int:call_id>/results/<int:proposal_id>/decision", methods=["GET", "POST"])
 def results_decision(call_id: int, proposal_id: int):
     call = load_staff_call(call_id)
-    proposal = _released(call, proposal_id)
+    proposal = load_released_proposal(call, proposal_id)
     staff = require_staff()
     form = DecisionForm()
     if not form.is_submitted():

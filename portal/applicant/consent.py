@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 
 from ..db import db_session
-from ..domain.proposals import workflow
 from ..domain.proposals.consent import set_name_publication_consent
 from ..errors import refuse
 from ..policy import load_own_proposal
@@ -21,9 +20,6 @@ def name_consent(proposal_id: int):
     choice = request.form.get("consent")
     if choice not in ("yes", "no"):
         refuse(400, "「同意する」か「同意しない」を選んでください。")
-    try:
-        set_name_publication_consent(db_session, proposal, choice == "yes")
-    except workflow.WorkflowError as error:
-        refuse(403, error.message)
+    set_name_publication_consent(db_session, proposal, choice == "yes")
     flash("団体名の公表についての設定を保存しました。" if choice == "yes" else "団体名を公表しない設定にしました。", "success")
     return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id) + "#name-consent")

@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain.proposals import workflow
+from ..domain.proposals import budget, workflow
 from ..domain.proposals.consent import consent_refusal
 from ..domain.proposals.proposal_fields import (
     DECLARATIONS,
@@ -29,7 +29,7 @@ from ..models import (
     Proposal,
     ProposalStatus,
 )
-from ..policy import load_own_proposal, require_applicant
+from ..policy import load_own_proposal, load_submission, require_applicant
 from . import bp
 
 BLANK_ROWS = 2
@@ -92,7 +92,7 @@ def _render_editor(proposal: Proposal, data=None, errors=None, status: int = 200
         expense_categories=EXPENSE_CATEGORIES,
         forms=COLLABORATION_FORM_LABELS,
         rows=_editor_rows(proposal, data, extra_rows or {}),
-        totals=workflow.budget_totals(proposal),
+        totals=budget.budget_totals(proposal),
         refusal=workflow.edit_refusal(proposal, now_utc()),
     ), status
 
@@ -180,7 +180,7 @@ def autosave_proposal(proposal_id: int):
         _data, errors = _save(proposal)
     except workflow.EditConflict as conflict:
         return jsonify(ok=False, conflict=True, message=conflict.message), 409
-    income, expense = workflow.budget_totals(proposal)
+    income, expense = budget.budget_totals(proposal)
     return jsonify(
         ok=True,
         version=proposal.version,
@@ -200,7 +200,7 @@ def confirm_proposal(proposal_id: int):
     problems = workflow.submission_problems(proposal, user)
     return render_template(
         "applicant/confirm.html", proposal=proposal, call=proposal.call, problems=problems, refusal=refusal,
-        declarations=DECLARATIONS, text_fields=TEXT_FIELDS, totals=workflow.budget_totals(proposal),
+        declarations=DECLARATIONS, text_fields=TEXT_FIELDS, totals=budget.budget_totals(proposal),
         forms=COLLABORATION_FORM_LABELS, form=EmptyForm(), missing_declarations=[],
     )
 
@@ -231,7 +231,7 @@ def submit(proposal_id: int):
             "applicant/confirm.html", proposal=proposal, call=proposal.call,
             problems=workflow.submission_problems(proposal, user),
             refusal=workflow.edit_refusal(proposal, now), declarations=DECLARATIONS, text_fields=TEXT_FIELDS,
-            totals=workflow.budget_totals(proposal), forms=COLLABORATION_FORM_LABELS, form=EmptyForm(),
+            totals=budget.budget_totals(proposal), forms=COLLABORATION_FORM_LABELS, form=EmptyForm(),
             missing_declarations=missing, accepted=accepted,
         ), 422
     try:
@@ -265,9 +265,7 @@ def _lost_race(proposal_id: int):
 @bp.get("/proposals/<int:proposal_id>/receipt/<int:revision>")
 def receipt(proposal_id: int, revision: int):
     proposal = load_own_proposal(proposal_id)
-    submission = next((s for s in proposal.submissions if s.revision == revision), None)
-    if submission is None:
-        abort(404)
+    submission = load_submission(proposal, revision)
     return render_template("applicant/receipt.html", proposal=proposal, submission=submission)
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, current_app, render_template, send_file
+from flask import current_app, render_template, send_file
 
 from ..db import db_session
 from ..pdf import render_pdf
-from ..policy import load_own_proposal
+from ..policy import load_own_proposal, load_submission
 from . import bp
 
 
@@ -35,9 +35,7 @@ def ensure_receipt_pdf(submission) -> bytes:
 @bp.get("/proposals/<int:proposal_id>/receipt/<int:revision>.pdf")
 def receipt_pdf(proposal_id: int, revision: int):
     proposal = load_own_proposal(proposal_id)
-    submission = next((s for s in proposal.submissions if s.revision == revision), None)
-    if submission is None:
-        abort(404)
+    submission = load_submission(proposal, revision)
     import io
 
     pdf = ensure_receipt_pdf(submission)

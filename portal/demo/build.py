@@ -31,7 +31,7 @@ from ..domain.anonymity import redaction, release, review_copy
 from ..domain.calls import call_admin
 from ..domain.intake import intake
 from ..domain.panel import conflict_check, conflict_declaration, panel
-from ..domain.proposals import workflow
+from ..domain.proposals import budget, workflow
 from ..domain.results import decisions, publication, results
 from ..domain.scoring import progress, scoring
 from ..domain.proposals.proposal_fields import DECLARATION_KEYS, TEXT_FIELDS
@@ -185,7 +185,7 @@ class Loader:
         lines = [(BudgetKind.INCOME, row) for row in spec.income] + [(BudgetKind.EXPENSE, row) for row in spec.expense]
         proposal.budget_lines = [BudgetLine(position=i, kind=kind, category=category, amount=amount, note=note)
                                  for i, (kind, (category, amount, note)) in enumerate(lines)]
-        proposal.requested_amount = workflow.requested_amount(proposal)
+        proposal.requested_amount = budget.requested_amount(proposal)
         check(proposal, call)
         self.session.add(proposal)
         self.session.flush()
@@ -410,7 +410,7 @@ def check(proposal: Proposal, call: Call) -> None:
     problems = workflow.text_problems(proposal, call)
     if problems:
         raise ValueError(f"demo text too long: {proposal.title} {problems}")
-    income, expense = workflow.budget_totals(proposal)
+    income, expense = budget.budget_totals(proposal)
     if income != expense:
         raise ValueError(f"demo budget does not balance: {proposal.title} {income} != {expense}")
     if proposal.requested_amount > call.budget_cap_per_proposal:

@@ -25,16 +25,16 @@ from .results import _fingerprint
 from .serving import (
     LATEST,
     LOG,
-    _ascii,
-    _clamped,
-    _document_response,
-    _from_cache,
-    _json_bytes,
-    _latest,
-    _render,
-    _same_for_everyone,
-    _serve_page,
-    _stored_pdf,
+    ascii_filename,
+    clamped,
+    document_response,
+    from_cache,
+    json_bytes,
+    latest_publication,
+    render_page_bytes,
+    same_for_everyone,
+    serve_page,
+    stored_pdf,
     load_public_call,
     rendered_page,
 )
@@ -63,13 +63,13 @@ def _log_last_modified(document: dict | None) -> datetime | None:
         last = datetime.fromisoformat(entries[-1]["at"].replace("Z", "+00:00"))
     except (IndexError, KeyError, AttributeError, ValueError):
         return None
-    return _clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
+    return clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
 
 
 @bp.get("/calls/<slug>/log")
 def process_log(slug: str):
-    shared = _same_for_everyone()
-    return _from_cache(("log", slug), shared, _serve_page(LOG),
+    shared = same_for_everyone()
+    return from_cache(("log", slug), shared, serve_page(LOG),
                        lambda cache, token: _render_log_page(slug, cache, token, shared))
 
 
@@ -77,7 +77,7 @@ def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
     call = load_public_call(slug)
     document = _log_document(call)
     row = publication.latest(db_session, call)
-    body = _render(
+    body = render_page_bytes(
         "public/log.html", call=call, doc=document, results_public=row is not None,
         log_pdf=bool(row and row.log_pdf_name),
         fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
@@ -90,11 +90,11 @@ def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
 @bp.get("/calls/<slug>/log.json")
 def process_log_json(slug: str):
     def serve(entry) -> Response:
-        return _document_response(entry.body, "application/json", f"{_ascii(slug)}-log.json", LOG,
+        return document_response(entry.body, "application/json", f"{ascii_filename(slug)}-log.json", LOG,
                                   last_modified=entry.last_modified)
 
     # The JSON is the same for everyone, signed in or not.
-    return _from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
+    return from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
 
 
 def _render_log_json(slug: str, cache, token) -> Response:
@@ -102,20 +102,20 @@ def _render_log_json(slug: str, cache, token) -> Response:
     document = _log_document(call)
     if document is None:
         refuse(404, "この募集の審査プロセスの記録はまだありません。")
-    data = _json_bytes(document)
+    data = json_bytes(document)
     last_modified = _log_last_modified(document)
     if cache is not None and last_modified is not None:
         cache.put(("log.json", slug), data, generate_etag(data), last_modified, token=token)
-    return _document_response(data, "application/json", f"{_ascii(call.slug)}-log.json", LOG,
+    return document_response(data, "application/json", f"{ascii_filename(call.slug)}-log.json", LOG,
                               last_modified=last_modified)
 
 
 @bp.get("/calls/<slug>/log.pdf")
 def process_log_pdf(slug: str):
     call = load_public_call(slug)
-    row = _latest(call)
-    return _stored_pdf(row.log_pdf_name, f"{_ascii(call.slug)}-log-v{row.version}.pdf", LATEST,
-                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=_clamped(row.published_at))
+    row = latest_publication(call)
+    return stored_pdf(row.log_pdf_name, f"{ascii_filename(call.slug)}-log-v{row.version}.pdf", LATEST,
+                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=clamped(row.published_at))
 
 
 # -- template helpers --------------------------------------------------------------------

@@ -12,7 +12,7 @@ is rendered once per worker, not once per period. Shared caches are told
 ``max-age`` of 60-300 s anyway.
 
 Only pages that are the same for everyone are stored (see
-``serving._same_for_everyone``): no signed-in menu, no CSRF token, no
+``serving.same_for_everyone``): no signed-in menu, no CSRF token, no
 flashed message.
 """
 from __future__ import annotations

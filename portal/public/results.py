@@ -1,7 +1,7 @@
 """Published results, for anyone, at stable URLs.
 
 Every results view (page, JSON, CSV) is drawn from one stored document,
-the results document written at publication (``domain.publication``), so the
+the results document written at publication (``domain.results.publication``), so the
 page cannot show a figure the JSON does not. PDFs are the files stored at
 publication, never rendered again here. The URLs are documented in
 docs/transparency.md; keep the two in step.
@@ -34,16 +34,16 @@ from . import bp
 from .serving import (
     IMMUTABLE,
     LATEST,
-    _ascii,
-    _clamped,
-    _document_response,
-    _from_cache,
-    _json_bytes,
-    _latest,
-    _render,
-    _same_for_everyone,
-    _serve_page,
-    _stored_pdf,
+    ascii_filename,
+    clamped,
+    document_response,
+    from_cache,
+    json_bytes,
+    latest_publication,
+    render_page_bytes,
+    same_for_everyone,
+    serve_page,
+    stored_pdf,
     load_public_call,
     rendered_page,
 )
@@ -59,7 +59,7 @@ def _version(call: Call, version: int) -> Publication:
     """Version ``version``; only once results are public."""
     row = publication.publication_of(db_session, call, version) if version >= 1 else None
     if row is None:
-        _latest(call)  # before publication, say when the results are due
+        latest_publication(call)  # before publication, say when the results are due
         refuse(404, f"第{version}版の審査結果はありません。")
     return row
 
@@ -78,7 +78,7 @@ def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
     proposals = document.get("proposals") or []
     adopted = [p for p in proposals if (p.get("decision") or {}).get("outcome") in ADOPTED_OUTCOMES]
     others = [p for p in proposals if p not in adopted]
-    return _render(
+    return render_page_bytes(
         "public/results.html", call=call, doc=document, publication=row, latest=latest,
         adopted=adopted, others=others, criteria=document.get("criteria") or [],
         ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
@@ -89,24 +89,24 @@ def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
 def _results_page(slug: str, version: int | None) -> Response:
     """The results page (``version`` None: the latest), from the worker's
     page cache when the visitor sees what everyone sees."""
-    shared = _same_for_everyone()
+    shared = same_for_everyone()
     key = ("results", slug, version)
-    return _from_cache(key, shared, _serve_page(LATEST),
+    return from_cache(key, shared, serve_page(LATEST),
                        lambda cache, token: _render_results_page(slug, version, key, cache, token, shared))
 
 
 def _render_results_page(slug: str, version: int | None, key: tuple, cache, token, shared: bool) -> Response:
     call = load_public_call(slug)
     if version is None:
-        row = newest = _latest(call)
+        row = newest = latest_publication(call)
     else:
         row = _version(call, version)
-        newest = _latest(call)
+        newest = latest_publication(call)
     body = _render_results(call, row, latest=newest.version == row.version)
     # Every version's page says whether it is the latest and lists them all:
     # it last changed when the newest version was published.
     return rendered_page(body, key=key, cache=cache, token=token, shared=shared, cache_control=LATEST,
-                         last_modified=_clamped(newest.published_at))
+                         last_modified=clamped(newest.published_at))
 
 
 @bp.get("/calls/<slug>/results")
@@ -117,25 +117,25 @@ def results(slug: str):
 @bp.get("/calls/<slug>/results.json")
 def results_json(slug: str):
     call = load_public_call(slug)
-    row = _latest(call)
-    return _document_response(_json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
-                              LATEST, last_modified=_clamped(row.published_at))
+    row = latest_publication(call)
+    return document_response(json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
+                              LATEST, last_modified=clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results.csv")
 def results_csv(slug: str):
     call = load_public_call(slug)
-    row = _latest(call)
-    return _document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
-                              LATEST, attachment=True, last_modified=_clamped(row.published_at))
+    row = latest_publication(call)
+    return document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
+                              LATEST, attachment=True, last_modified=clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results.pdf")
 def results_pdf(slug: str):
     call = load_public_call(slug)
-    row = _latest(call)
-    return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), LATEST,
-                       "審査結果のPDFはまだ用意されていません。", published_at=_clamped(row.published_at))
+    row = latest_publication(call)
+    return stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), LATEST,
+                       "審査結果のPDFはまだ用意されていません。", published_at=clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>")
@@ -147,28 +147,28 @@ def results_version(slug: str, version: int):
 def results_version_json(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
-    return _document_response(_json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
-                              IMMUTABLE, last_modified=_clamped(row.published_at))
+    return document_response(json_bytes(row.results), "application/json", _filename(call, row.results, "json"),
+                              IMMUTABLE, last_modified=clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>.csv")
 def results_version_csv(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
-    return _document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
-                              IMMUTABLE, attachment=True, last_modified=_clamped(row.published_at))
+    return document_response(publication.csv_bytes(row.results), "text/csv", _filename(call, row.results, "csv"),
+                              IMMUTABLE, attachment=True, last_modified=clamped(row.published_at))
 
 
 @bp.get("/calls/<slug>/results/v<int:version>.pdf")
 def results_version_pdf(slug: str, version: int):
     call = load_public_call(slug)
     row = _version(call, version)
-    return _stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), IMMUTABLE,
-                       f"第{version}版の審査結果のPDFはありません。", published_at=_clamped(row.published_at))
+    return stored_pdf(row.results_pdf_name, _filename(call, row.results, "pdf"), IMMUTABLE,
+                       f"第{version}版の審査結果のPDFはありません。", published_at=clamped(row.published_at))
 
 
 def _filename(call: Call, document: dict, extension: str) -> str:
-    return f"{_ascii(call.slug)}-results-v{document.get('version', 0)}.{extension}"
+    return f"{ascii_filename(call.slug)}-results-v{document.get('version', 0)}.{extension}"
 
 
 # -- the key and the verifier ------------------------------------------------------------
@@ -176,12 +176,12 @@ def _filename(call: Call, document: dict, extension: str) -> str:
 @bp.get("/transparency/public-key.pem")
 def public_key():
     pem = signing.public_key_pem(signing.key_for_app(current_app))
-    return _document_response(pem.encode("ascii"), "application/x-pem-file", "public-key.pem", "public, max-age=3600")
+    return document_response(pem.encode("ascii"), "application/x-pem-file", "public-key.pem", "public, max-age=3600")
 
 
 @bp.get("/transparency/verify_log.py")
 def verify_script():
-    return _document_response(VERIFY_SCRIPT.read_bytes(), "text/x-python", "verify_log.py", "public, max-age=3600")
+    return document_response(VERIFY_SCRIPT.read_bytes(), "text/x-python", "verify_log.py", "public, max-age=3600")
 
 
 def _fingerprint(pem) -> str | None:

@@ -66,7 +66,7 @@ def _not_yet(call: Call):
     refuse(404, f"「{call.title}」の審査結果はまだ公表されていません。{when}")
 
 
-def _latest(call: Call) -> Publication:
+def latest_publication(call: Call) -> Publication:
     """The latest published version (its ``results`` is what
     ``publication.results_document`` returns); 404 before publication."""
     row = publication.latest(db_session, call)
@@ -93,11 +93,11 @@ def _freshness(slug: str) -> tuple | None:
 
 # -- documents -----------------------------------------------------------------
 
-def _json_bytes(document: dict) -> bytes:
+def json_bytes(document: dict) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _document_response(data: bytes, mimetype: str, filename: str, cache: str, *,
+def document_response(data: bytes, mimetype: str, filename: str, cache: str, *,
                        attachment: bool = False, last_modified: datetime | None = None) -> Response:
     response = Response(data, mimetype=mimetype)
     disposition = "attachment" if attachment else "inline"
@@ -110,7 +110,7 @@ def _document_response(data: bytes, mimetype: str, filename: str, cache: str, *,
     return response.make_conditional(request)
 
 
-def _stored_pdf(name: str | None, filename: str, cache: str, missing: str, *,
+def stored_pdf(name: str | None, filename: str, cache: str, missing: str, *,
                 published_at: datetime) -> Response:
     if not name:
         refuse(404, missing)
@@ -129,12 +129,12 @@ def _stored_pdf(name: str | None, filename: str, cache: str, missing: str, *,
     return response
 
 
-def _ascii(slug: str) -> str:
+def ascii_filename(slug: str) -> str:
     """The slug as a header-safe file name part."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", slug) or "call"
 
 
-def _clamped(moment: datetime | None) -> datetime | None:
+def clamped(moment: datetime | None) -> datetime | None:
     """A Last-Modified is never in the future (a clock ahead on another
     server, a back-dated demo entry); HTTP says to send the present then."""
     if moment is None:
@@ -145,7 +145,7 @@ def _clamped(moment: datetime | None) -> datetime | None:
 
 # -- pages ---------------------------------------------------------------------
 
-def _same_for_everyone() -> bool:
+def same_for_everyone() -> bool:
     """True when a page is the same for every visitor: nobody is signed in
     (no personal menu, no CSRF token in it) and no flashed message waits to
     be shown on it. Only such pages may be shared by caches. A request
@@ -156,7 +156,7 @@ def _same_for_everyone() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
-def _render(template: str, **context) -> bytes:
+def render_page_bytes(template: str, **context) -> bytes:
     return render_template(template, **context).encode("utf-8")
 
 
@@ -193,7 +193,7 @@ def _http_date(moment: datetime) -> str:
     return http_date(moment)
 
 
-def _from_cache(key: tuple, shared: bool, serve, render) -> Response:
+def from_cache(key: tuple, shared: bool, serve, render) -> Response:
     """A page the same for everyone, from the worker's page cache when
     caching is on: ``serve(entry)`` answers from an entry; ``render(cache,
     token)`` renders, stores (when ``cache``) and answers. One thread per
@@ -228,7 +228,7 @@ def rendered_page(body: bytes, *, key: tuple, cache, token, shared: bool, cache_
                           gzip_body=compressed)
 
 
-def _serve_page(cache_control: str):
+def serve_page(cache_control: str):
     def serve(entry) -> Response:
         return _page_response(entry.body, shared=True, cache=cache_control, last_modified=entry.last_modified,
                               etag=entry.etag, gzip_body=entry.gzip_body)

@@ -56,11 +56,6 @@ def load_cleared(assignment_id: int):
     return assignment, policy.review_copy_of(assignment.proposal_id)
 
 
-def refuse_scoring(error: scoring.ScoringRefused):
-    db_session.rollback()
-    refuse(error.status, error.message)
-
-
 @bp.get("/assignments/<int:assignment_id>/confirm")
 def confirm(assignment_id: int):
     assignment, code = load_assignment(assignment_id)
@@ -75,10 +70,7 @@ def clear(assignment_id: int):
     assignment, _code = load_assignment(assignment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        conflict_declaration.confirm_no_conflict(db_session, assignment, now_utc())
-    except scoring.ScoringRefused as error:
-        refuse_scoring(error)
+    conflict_declaration.confirm_no_conflict(db_session, assignment, now_utc())
     return redirect(url_for("review.proposal", assignment_id=assignment.id))
 
 
@@ -96,8 +88,6 @@ def declare_conflict(assignment_id: int):
     now = now_utc()
     try:
         conflict = conflict_declaration.declare_conflict(db_session, assignment, form.note.data or "", now)
-    except scoring.ScoringRefused as error:
-        refuse_scoring(error)
     except IntegrityError:
         db_session.rollback()
         refuse(409, "他の操作と重なりました。一覧を開き直してください。")
@@ -153,10 +143,7 @@ def content_disposition(filename: str, fallback: str) -> str:
 @bp.get("/assignments/<int:assignment_id>/attachments/<int:attachment_id>")
 def attachment(assignment_id: int, attachment_id: int):
     assignment, copy = load_cleared(assignment_id)
-    attachment = policy.load_reviewer_attachment(assignment, attachment_id)
-    listed = next((a for a in copy.content.get("attachments", []) if a.get("id") == attachment.id), None)
-    if listed is None:  # not part of what was released
-        abort(404)
+    attachment, listed = policy.load_reviewer_attachment(assignment, copy, attachment_id)
     try:
         path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.storage_name)
     except ValueError:

@@ -17,7 +17,7 @@ from wtforms.validators import Length
 
 from ..domain.normalize import normalize_text
 from ..domain.panel.conflict_declaration import CONFLICT_NOTE_MAX
-from ..domain.scoring.scoring import ScoreInput, ScoringRefused, SheetInput
+from ..domain.scoring.scoring import ScoreInput, ScoringInvalid, SheetInput
 from ..forms import BaseForm
 from ..models import Criterion
 
@@ -58,7 +58,7 @@ def sheet_marker(sheet) -> str:
 
 
 def parse_sheet(formdata: MultiDict, criteria: list[Criterion], form: SheetForm) -> SheetInput:
-    """What was typed, per criterion id; raises ``ScoringRefused`` (400) for
+    """What was typed, per criterion id; raises ``ScoringInvalid`` for
     a field no form of ours sends. Scale checks are the domain's."""
     known = {c.id for c in criteria}
     for key in formdata.keys():
@@ -67,16 +67,16 @@ def parse_sheet(formdata: MultiDict, criteria: list[Criterion], form: SheetForm)
             continue
         raw_id = match.group(2)
         if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10) or int(raw_id) not in known:
-            raise ScoringRefused("この募集の審査基準ではない項目が送信されました。画面を再読み込みしてから入力してください。", 400)
+            raise ScoringInvalid("この募集の審査基準ではない項目が送信されました。画面を再読み込みしてから入力してください。")
         if len(formdata.getlist(key)) > 1:
-            raise ScoringRefused("同じ項目が二重に送信されました。画面を再読み込みしてから入力してください。", 400)
+            raise ScoringInvalid("同じ項目が二重に送信されました。画面を再読み込みしてから入力してください。")
     scores = {}
     for criterion in criteria:
         raw = formdata.get(f"score-{criterion.id}", "")
         score = None
         if raw != "":
             if not _SCORE_VALUE.fullmatch(raw):
-                raise ScoringRefused(f"「{criterion.name}」の点数の値が正しくありません。一覧から選んでください。", 400)
+                raise ScoringInvalid(f"「{criterion.name}」の点数の値が正しくありません。一覧から選んでください。")
             score = int(raw)
         scores[criterion.id] = ScoreInput(score, normalize_text(formdata.get(f"reason-{criterion.id}")))
     return SheetInput(scores=scores, comment_for_group=form.comment_for_group.data or "",

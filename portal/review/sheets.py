@@ -21,15 +21,12 @@ from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..models import Assignment, Call, ReviewSheet, SheetStatus, Stage
 from . import bp
-from .assignments import load_cleared, refuse_scoring
+from .assignments import load_cleared
 from .forms import SheetForm, SubmitForm, parse_sheet, sheet_marker
 
 
 def load_stage(call: Call, stage: str) -> Stage:
-    try:
-        return scoring.parse_stage(call, stage)
-    except scoring.ScoringRefused as error:
-        refuse(error.status, error.message)
+    return scoring.parse_stage(call, stage)
 
 
 def sheet_version(sheet: ReviewSheet) -> str:
@@ -86,12 +83,9 @@ def save_sheet(assignment_id: int, stage: str):
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)  # only the CSRF token can fail here
-    try:
-        scoring.check_can_score(db_session, assignment, stage, now_utc())
-        data = parse_sheet(request.form, list(call.criteria), form)
-        scoring.check_input(call, data)
-    except scoring.ScoringRefused as error:
-        refuse_scoring(error)
+    scoring.check_can_score(db_session, assignment, stage, now_utc())
+    data = parse_sheet(request.form, list(call.criteria), form)
+    scoring.check_input(call, data)
     current = scoring.sheet_for(db_session, assignment, stage)
     if form.sheet.data != sheet_marker(current):
         if form.sheet.data == "new" and current is not None and current.status == SheetStatus.DRAFT:
@@ -108,8 +102,6 @@ def save_sheet(assignment_id: int, stage: str):
     now = now_utc()
     try:
         saved = scoring.save_draft(db_session, assignment, stage, data, now)
-    except scoring.ScoringRefused as error:
-        refuse_scoring(error)
     except IntegrityError:
         db_session.rollback()
         refuse(409, "他の操作と重なったため保存できませんでした。画面を再読み込みしてから、もう一度入力してください。")
@@ -169,8 +161,6 @@ def submit_sheet(assignment_id: int, stage: str):
     except scoring.SheetIncomplete:
         db_session.rollback()
         return render_confirm(assignment, copy, call, stage, sheet, status=422)
-    except scoring.ScoringRefused as error:
-        refuse_scoring(error)
     except IntegrityError:
         db_session.rollback()
         refuse(409, "他の操作と重なったため提出できませんでした。採点票を開き直してください。")

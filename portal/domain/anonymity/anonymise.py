@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..refusals import WrongState
 from . import contact_patterns
 from .addresses import address_regex, parse_address
 from .identity import (
@@ -93,7 +94,7 @@ class Finding:
     confidence: str  # "high" or "low"
 
 
-class StaleFindingError(ValueError):
+class StaleFindingError(WrongState):
     """A finding no longer matches the text it is applied to (the text changed)."""
 
 

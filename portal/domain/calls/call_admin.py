@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..refusals import Invalid
 from ...models import Assignment, Call, CallChange, Criterion, Proposal, ReviewScore, ReviewSheet
 from ..log import chain, process_log
 from .call_description import describe, levels_text, problem_label
@@ -39,10 +40,8 @@ from .call_settings import (
 from ..timeutil import fiscal_year_label, to_jst
 
 
-class CallAdminError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class CallAdminError(Invalid):
+    """A refused change to a call's settings."""
 
 
 def slug_taken(session: Session, slug: str, exclude_call_id: int | None = None) -> bool:

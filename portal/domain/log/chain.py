@@ -5,7 +5,7 @@ can verify with the published JSON and ``scripts/verify_log.py``.
 This module is the chain itself: event kinds, the canonical encoding, the
 hashes, what a public payload may hold, appending and checking the links.
 Sealed-score commitments are in ``seals.py``, the signing key and the head
-signature in ``signing.py``, the published document in ``document.py``.
+signature in ``signing.py``, the published document in ``published_log.py``.
 
 Pure Python: no Flask, no SQLAlchemy. The format is specified in
 ``docs/log-format.md``. The standalone script re-implements the checks on

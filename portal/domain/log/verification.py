@@ -245,9 +245,9 @@ def document_problems(document: dict) -> list[str]:
                 if format(totals[r["reviewer"]], "f") != r["total"]:
                     problems.append(f"{p['code']} の {r['reviewer']} の合計点: 公表 {r['total']} / 再計算 "
                                     f"{format(totals[r['reviewer']], 'f')}")
+    except AggregationError as error:
+        return [f"公表した点数から再計算できません: {error.message}"]
     except (KeyError, TypeError, ValueError, InvalidOperation) as error:
-        if isinstance(error, AggregationError):
-            return [f"公表した点数から再計算できません: {error.message}"]
         return [f"結果文書の形式が不正です: {error!r}"]
     return [f"公表した数値が公表した点数と合いません（{p}）" for p in problems]
 

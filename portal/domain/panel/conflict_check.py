@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..refusals import WrongState
 from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
@@ -60,7 +61,7 @@ NOTE_LIMIT = 200
 REASON_LIMIT = 500
 
 
-class ConflictError(ValueError):
+class ConflictError(WrongState):
     """A refused decision; the message is Japanese and shown to staff as is."""
 
 
@@ -301,11 +302,3 @@ def conflicts_of_call(session: Session, call: Call) -> list[Conflict]:
         .options(selectinload(Conflict.panel_member))
         .order_by(PanelMember.id, Conflict.proposal_id)
     ))
-
-
-def load_conflict(session: Session, call: Call, conflict_id: int) -> Conflict | None:
-    """A conflict of this call's panel, or None (unknown or another call's)."""
-    conflict = session.get(Conflict, conflict_id)
-    if conflict is None or conflict.panel_member.call_id != call.id:
-        return None
-    return conflict

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Assignment, AssignmentStatus, Conflict, ConflictSource, ConflictStatus
 from ..log import chain, process_log
-from ..scoring.scoring import ScoringRefused, call_of, code_of
+from ..scoring.scoring import ScoringInvalid, ScoringNotAllowed, ScoringWrongState, call_of, code_of
 
 CONFLICT_NOTE_MAX = 1000
 
@@ -22,7 +22,7 @@ CONFLICT_NOTE_MAX = 1000
 def confirm_no_conflict(session: Session, assignment: Assignment, now: datetime) -> Assignment:
     """The reviewer confirms 利害関係なし; only then may they read and score."""
     if assignment.status == AssignmentStatus.RECUSED:
-        raise ScoringRefused("利害関係により、この提案の審査から外れています。", 403)
+        raise ScoringNotAllowed("利害関係により、この提案の審査から外れています。")
     if assignment.status == AssignmentStatus.ASSIGNED:
         assignment.status = AssignmentStatus.CLEARED
         assignment.cleared_at = now
@@ -35,10 +35,10 @@ def declare_conflict(session: Session, assignment: Assignment, note: str, now: d
     conflict, the assignment recused, and ``reviewer_recused`` in the log
     (pseudonym and code only; the note stays with the secretariat)."""
     if assignment.status == AssignmentStatus.RECUSED:
-        raise ScoringRefused("この提案の審査からはすでに外れています。", 409)
+        raise ScoringWrongState("この提案の審査からはすでに外れています。")
     note = (note or "").strip()
     if len(note) > CONFLICT_NOTE_MAX:
-        raise ScoringRefused(f"申告の内容は{CONFLICT_NOTE_MAX}字以内にしてください。", 400)
+        raise ScoringInvalid(f"申告の内容は{CONFLICT_NOTE_MAX}字以内にしてください。")
     member = assignment.panel_member
     conflict = session.scalars(
         select(Conflict).where(Conflict.panel_member_id == member.id, Conflict.proposal_id == assignment.proposal_id)

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..refusals import Invalid
 from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
@@ -46,7 +47,7 @@ PUBLIC_TITLE_LIMIT = 100
 _KINDS_NAMING_REVIEWERS = (REVIEWER_ASSIGNED, REVIEWER_RECUSED, SCORE_SEALED, SCORE_REOPENED)
 
 
-class PanelError(ValueError):
+class PanelError(Invalid):
     """A refused change to the panel; the message is Japanese."""
 
 

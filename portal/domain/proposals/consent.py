@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ...models import Proposal
-from .workflow import WorkflowError
+from ..refusals import NotAllowed
 
 
 def consent_refusal(proposal: Proposal) -> str | None:
@@ -22,6 +22,6 @@ def consent_refusal(proposal: Proposal) -> str | None:
 def set_name_publication_consent(session: Session, proposal: Proposal, consent: bool) -> None:
     refusal = consent_refusal(proposal)
     if refusal:
-        raise WorkflowError(refusal)
+        raise NotAllowed(refusal)
     proposal.name_publication_consent = consent
     session.flush()

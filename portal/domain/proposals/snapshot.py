@@ -8,15 +8,13 @@ from datetime import datetime
 
 from ...models import COLLABORATION_FORM_LABELS, BudgetKind, Proposal
 from ..timeutil import fiscal_year_label, format_jst
+from .budget import budget_totals
 from .proposal_fields import DECLARATIONS, TEXT_FIELDS
 
 
 def build_snapshot(proposal: Proposal, now: datetime) -> dict:
     """Everything submitted, as plain JSON: what the receipt shows and what
     the secretariat receives. Never edited afterwards."""
-    # workflow.py imports this module to submit; importing it back at load time would be circular.
-    from .workflow import budget_totals
-
     call, group = proposal.call, proposal.group
     income, expense = budget_totals(proposal)
     return {

@@ -22,12 +22,14 @@ from ...models import (
     Submission,
     User,
 )
+from ..refusals import WrongState
 from .proposal_fields import (
     DECLARATION_KEYS,
     REQUEST_CATEGORY,
     TEXT_FIELDS,
     limits_for,
 )
+from .budget import budget_totals, requested_amount
 from .proposal_input import ProposalInput
 from .snapshot import build_snapshot, snapshot_digest
 from ..timeutil import format_jst
@@ -36,12 +38,8 @@ EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
 WITHDRAWABLE_STATUSES = (ProposalStatus.SUBMITTED, ProposalStatus.INTAKE, ProposalStatus.RETURNED)
 
 
-class WorkflowError(Exception):
+class WorkflowError(WrongState):
     """A refused state change; ``message`` is shown to the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class AlreadySubmitted(WorkflowError):
@@ -49,7 +47,7 @@ class AlreadySubmitted(WorkflowError):
 
 
 class EditConflict(WorkflowError):
-    pass
+    """Another tab or device saved the draft first."""
 
 
 @dataclass(frozen=True)
@@ -129,20 +127,6 @@ def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> bool:
     proposal.requested_amount = requested_amount(proposal)
     proposal.updated_at = now
     return True
-
-
-def budget_totals(proposal: Proposal) -> tuple[int, int]:
-    income = sum(line.amount for line in proposal.budget_lines if line.kind == BudgetKind.INCOME)
-    expense = sum(line.amount for line in proposal.budget_lines if line.kind == BudgetKind.EXPENSE)
-    return income, expense
-
-
-def requested_amount(proposal: Proposal) -> int:
-    return sum(
-        line.amount
-        for line in proposal.budget_lines
-        if line.kind == BudgetKind.INCOME and line.category == REQUEST_CATEGORY
-    )
 
 
 def text_problems(proposal: Proposal, call: Call) -> dict[str, str]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..refusals import WrongState
 from ...models import Call, Decision, DecisionOutcome, LogEntry, Proposal, User
 from ..log import chain, process_log
 from . import results
@@ -30,13 +31,8 @@ DEFAULT_BASIS = "審査委員会の審査結果（公表した基準と集計方
 PUBLIC_TEXT_REFUSED = "公表される文章です。メールアドレスや電話番号のような文字列は書かないでください。"
 
 
-class DecisionRefused(ValueError):
+class DecisionRefused(WrongState):
     """A refused decision; ``field`` names the form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def adopts(outcome: DecisionOutcome) -> bool:

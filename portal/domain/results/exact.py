@@ -22,6 +22,8 @@ from decimal import (
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Union
 
+from ..refusals import Invalid
+
 if TYPE_CHECKING:
     from .aggregation_inputs import CriterionRule
 
@@ -36,7 +38,7 @@ EXACT = Context(prec=80, traps=[InvalidOperation, Inexact, Overflow, DivisionByZ
 Z_CONTEXT = Context(prec=Z_PRECISION, traps=[InvalidOperation, Overflow, DivisionByZero])
 
 
-class AggregationError(ValueError):
+class AggregationError(Invalid):
     """Input the aggregation refuses to guess about. ``code`` is stable for
     programs; the message (Japanese) is for the secretariat."""
 

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..refusals import WrongState
 from ...files import storage
 from ...models import (
     Assignment,
@@ -52,10 +53,8 @@ CORRECTION_REASON_MAX = 500
 Mailer = Callable[[str, str, str], object]
 
 
-class PublicationRefused(ValueError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PublicationRefused(WrongState):
+    """Publication is not possible in the call's present state."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..refusals import WrongState
 from ...models import (
     BLOCKING_CONFLICT_STATUSES,
     Assignment,
@@ -57,7 +58,7 @@ UNFINISHED = (NOT_OPENED, CLEARED, DRAFT)
 REMINDER_MARK = "採点のお願い"
 
 
-class ProgressError(ValueError):
+class ProgressError(WrongState):
     """A refused action; the message is Japanese and shown as is."""
 
 

@@ -35,6 +35,7 @@ from ...models import (
     User,
 )
 from ..log import chain, process_log, seals
+from ..refusals import Invalid, NotAllowed, NotFound, Refused, WrongState
 from .stages import scoring_open, stages_of, window_refusal, window_text
 
 # Soft limits: a draft keeps longer text (and says so); submission insists.
@@ -46,15 +47,26 @@ TEXT_HARD_MAX = 10_000
 REOPEN_REASON_MAX = 500
 
 
-class ScoringRefused(Exception):
-    """A refused scoring action. ``status`` is the HTTP answer that fits
-    (400 bad input, 403 not allowed now, 404 no such thing, 409 changed
-    meanwhile); ``message`` is shown to the user as is."""
+class ScoringRefused(Refused):
+    """A refused scoring action; ``message`` is shown to the user as is.
+    Raised as one of the four kinds below, so the boundary knows whether
+    it is no such thing, not allowed now, already done, or bad input."""
 
-    def __init__(self, message: str, status: int = 403):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+
+class ScoringNotFound(ScoringRefused, NotFound):
+    pass
+
+
+class ScoringNotAllowed(ScoringRefused, NotAllowed):
+    pass
+
+
+class ScoringWrongState(ScoringRefused, WrongState):
+    pass
+
+
+class ScoringInvalid(ScoringRefused, Invalid):
+    pass
 
 
 @dataclass(frozen=True)
@@ -135,11 +147,11 @@ def parse_stage(call: Call, value: str) -> Stage:
     try:
         stage = Stage(value)
     except ValueError:
-        raise ScoringRefused("この審査段階はありません。", 404) from None
+        raise ScoringNotFound("この審査段階はありません。") from None
     if stage not in stages_of(call):
         if stage == Stage.DOCUMENT_REVISED and call.has_presentation:
-            raise ScoringRefused("この募集では、プレゼンテーション後に一次審査の点数を見直すことはできません。", 404)
-        raise ScoringRefused("この募集には二次審査（公開プレゼンテーション）がありません。", 404)
+            raise ScoringNotFound("この募集では、プレゼンテーション後に一次審査の点数を見直すことはできません。")
+        raise ScoringNotFound("この募集には二次審査（公開プレゼンテーション）がありません。")
     return stage
 
 
@@ -149,16 +161,16 @@ def check_can_score(session: Session, assignment: Assignment, stage: Stage, now:
     if stage not in stages_of(call):
         parse_stage(call, stage.value)  # raises with the fitting message
     if assignment.status == AssignmentStatus.RECUSED:
-        raise ScoringRefused("利害関係により、この提案の審査から外れています。", 403)
+        raise ScoringNotAllowed("利害関係により、この提案の審査から外れています。")
     if assignment.status != AssignmentStatus.CLEARED:
-        raise ScoringRefused("採点の前に、この提案と利害関係がないことを確認してください。", 403)
+        raise ScoringNotAllowed("採点の前に、この提案と利害関係がないことを確認してください。")
     refusal = window_refusal(call, stage, now)
     if refusal:
-        raise ScoringRefused(refusal, 403)
+        raise ScoringNotAllowed(refusal)
     if stage == Stage.DOCUMENT_REVISED:
         original = sheet_for(session, assignment, Stage.DOCUMENT)
         if original is None or original.status != SheetStatus.SUBMITTED:
-            raise ScoringRefused("一次審査の採点を提出していないため、見直しはできません。", 403)
+            raise ScoringNotAllowed("一次審査の採点を提出していないため、見直しはできません。")
     return call
 
 
@@ -169,10 +181,10 @@ def check_input(call: Call, data: SheetInput) -> None:
     for criterion_id, item in data.scores.items():
         criterion = criteria.get(criterion_id)
         if criterion is None:
-            raise ScoringRefused("この募集の審査基準ではない項目が送信されました。画面を再読み込みしてから入力してください。", 400)
+            raise ScoringInvalid("この募集の審査基準ではない項目が送信されました。画面を再読み込みしてから入力してください。")
         if item.score is not None and not (criterion.scale_min <= item.score <= criterion.scale_max):
-            raise ScoringRefused(
-                f"「{criterion.name}」の点数は{criterion.scale_min}～{criterion.scale_max}点の中から選んでください。", 400)
+            raise ScoringInvalid(
+                f"「{criterion.name}」の点数は{criterion.scale_min}～{criterion.scale_max}点の中から選んでください。")
 
 
 def hard_length_problems(call: Call, data: SheetInput) -> list[Problem]:
@@ -264,13 +276,13 @@ def save_draft(session: Session, assignment: Assignment, stage: Stage, data: She
     check_input(call, data)
     too_long = hard_length_problems(call, data)
     if too_long:
-        raise ScoringRefused(f"{too_long[0].label}：{too_long[0].message}", 400)
+        raise ScoringInvalid(f"{too_long[0].label}：{too_long[0].message}")
     sheet = sheet_for(session, assignment, stage)
     if sheet is None:
         sheet = (start_revision(session, assignment, now) if stage == Stage.DOCUMENT_REVISED
                  else _new_sheet(session, assignment, stage, now))
     if sheet.status != SheetStatus.DRAFT:
-        raise ScoringRefused("この採点は提出済みのため変更できません。変更が必要な場合は事務局に連絡してください。", 409)
+        raise ScoringWrongState("この採点は提出済みのため変更できません。変更が必要な場合は事務局に連絡してください。")
     current = {s.criterion_id: s for s in sheet.scores}
     for criterion in call.criteria:
         item = data.scores.get(criterion.id, ScoreInput(None, ""))
@@ -305,7 +317,7 @@ def submit_sheet(session: Session, sheet: ReviewSheet, now: datetime) -> ReviewS
     log (``score_sealed``), the salt kept for publication."""
     assignment = sheet.assignment
     if sheet.status != SheetStatus.DRAFT:
-        raise ScoringRefused("この採点はすでに提出されています。", 409)
+        raise ScoringWrongState("この採点はすでに提出されています。")
     call = check_can_score(session, assignment, sheet.stage, now)
     problems = submission_problems(call, values_of(sheet))
     if problems:
@@ -327,9 +339,9 @@ def submit_sheet(session: Session, sheet: ReviewSheet, now: datetime) -> ReviewS
     return sheet
 
 
-class SheetIncomplete(ScoringRefused):
+class SheetIncomplete(ScoringInvalid):
     def __init__(self, problems: list[Problem]):
-        super().__init__(f"提出するには、次の{len(problems)}件を直してください。", 422)
+        super().__init__(f"提出するには、次の{len(problems)}件を直してください。")
         self.problems = problems
 
 
@@ -343,22 +355,21 @@ def reopen_sheet(session: Session, sheet: ReviewSheet, staff_user: User, reason:
     would lose its sealed scores for good. Extend the window first."""
     reason = (reason or "").strip()
     if not reason:
-        raise ScoringRefused("再開の理由を入力してください。", 400)
+        raise ScoringInvalid("再開の理由を入力してください。")
     if len(reason) > REOPEN_REASON_MAX:
-        raise ScoringRefused(f"再開の理由は{REOPEN_REASON_MAX}字以内にしてください。", 400)
+        raise ScoringInvalid(f"再開の理由は{REOPEN_REASON_MAX}字以内にしてください。")
     if sheet.status != SheetStatus.SUBMITTED:
-        raise ScoringRefused("この採点は提出されていないため、再開の必要はありません。", 409)
+        raise ScoringWrongState("この採点は提出されていないため、再開の必要はありません。")
     assignment = sheet.assignment
     call = call_of(session, assignment)
     if not scoring_open(call, sheet.stage, now):
-        raise ScoringRefused(
+        raise ScoringWrongState(
             f"{sheet.stage.label}の採点期間外のため再開できません（採点期間：{window_text(call, sheet.stage)}）。"
-            "委員が採点し直せるよう、先に採点期間を延長してください。", 409)
+            "委員が採点し直せるよう、先に採点期間を延長してください。")
     try:
         chain.check_public_payload(chain.SCORE_REOPENED, {"reason": reason})
     except chain.PayloadRefused:
-        raise ScoringRefused("再開の理由は公開の記録に載ります。メールアドレスや電話番号のような文字列は書かないでください。",
-                             400) from None
+        raise ScoringInvalid("再開の理由は公開の記録に載ります。メールアドレスや電話番号のような文字列は書かないでください。") from None
     # The database accepts the change only after a reopen recorded at or
     # after the submission; a clock that stepped back must not block it.
     at = max(now, sheet.submitted_at) if sheet.submitted_at else now
