@@ -20,24 +20,8 @@ from ..domain.results import publication
 from ..domain.log.process_log import KIND_LABELS
 from ..errors import refuse
 from ..models import Call
-from . import bp
-from .results import _fingerprint
-from .serving import (
-    LATEST,
-    LOG,
-    ascii_filename,
-    clamped,
-    document_response,
-    from_cache,
-    json_bytes,
-    latest_publication,
-    render_page_bytes,
-    same_for_everyone,
-    serve_page,
-    stored_pdf,
-    load_public_call,
-    rendered_page,
-)
+from . import bp, serving
+from .serving import LATEST, LOG
 
 PAYLOAD_LABELS = {
     "call_ref": "募集番号", "title": "名称", "fiscal_year": "年度", "opens_at": "受付開始（UTC）",
@@ -63,59 +47,59 @@ def _log_last_modified(document: dict | None) -> datetime | None:
         last = datetime.fromisoformat(entries[-1]["at"].replace("Z", "+00:00"))
     except (IndexError, KeyError, AttributeError, ValueError):
         return None
-    return clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
+    return serving.clamped(last if last.tzinfo else last.replace(tzinfo=UTC))
 
 
 @bp.get("/calls/<slug>/log")
 def process_log(slug: str):
-    shared = same_for_everyone()
-    return from_cache(("log", slug), shared, serve_page(LOG),
+    shared = serving.same_for_everyone()
+    return serving.from_cache(("log", slug), shared, serving.serve_page(LOG),
                        lambda cache, token: _render_log_page(slug, cache, token, shared))
 
 
 def _render_log_page(slug: str, cache, token, shared: bool) -> Response:
-    call = load_public_call(slug)
+    call = serving.load_public_call(slug)
     document = _log_document(call)
     row = publication.latest(db_session, call)
-    body = render_page_bytes(
+    body = serving.render_page_bytes(
         "public/log.html", call=call, doc=document, results_public=row is not None,
         log_pdf=bool(row and row.log_pdf_name),
-        fingerprint=_fingerprint(document.get("public_key_pem")) if document else None,
+        fingerprint=serving.published_fingerprint(document.get("public_key_pem")) if document else None,
         kind_labels=KIND_LABELS, payload_labels=PAYLOAD_LABELS,
     )
-    return rendered_page(body, key=("log", slug), cache=cache, token=token, shared=shared, cache_control=LOG,
+    return serving.rendered_page(body, key=("log", slug), cache=cache, token=token, shared=shared, cache_control=LOG,
                          last_modified=_log_last_modified(document))
 
 
 @bp.get("/calls/<slug>/log.json")
 def process_log_json(slug: str):
     def serve(entry) -> Response:
-        return document_response(entry.body, "application/json", f"{ascii_filename(slug)}-log.json", LOG,
+        return serving.document_response(entry.body, "application/json", f"{serving.ascii_filename(slug)}-log.json", LOG,
                                   last_modified=entry.last_modified)
 
     # The JSON is the same for everyone, signed in or not.
-    return from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
+    return serving.from_cache(("log.json", slug), True, serve, lambda cache, token: _render_log_json(slug, cache, token))
 
 
 def _render_log_json(slug: str, cache, token) -> Response:
-    call = load_public_call(slug)
+    call = serving.load_public_call(slug)
     document = _log_document(call)
     if document is None:
         refuse(404, "この募集の審査プロセスの記録はまだありません。")
-    data = json_bytes(document)
+    data = serving.json_bytes(document)
     last_modified = _log_last_modified(document)
     if cache is not None and last_modified is not None:
         cache.put(("log.json", slug), data, generate_etag(data), last_modified, token=token)
-    return document_response(data, "application/json", f"{ascii_filename(call.slug)}-log.json", LOG,
+    return serving.document_response(data, "application/json", f"{serving.ascii_filename(call.slug)}-log.json", LOG,
                               last_modified=last_modified)
 
 
 @bp.get("/calls/<slug>/log.pdf")
 def process_log_pdf(slug: str):
-    call = load_public_call(slug)
-    row = latest_publication(call)
-    return stored_pdf(row.log_pdf_name, f"{ascii_filename(call.slug)}-log-v{row.version}.pdf", LATEST,
-                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=clamped(row.published_at))
+    call = serving.load_public_call(slug)
+    row = serving.latest_publication(call)
+    return serving.stored_pdf(row.log_pdf_name, f"{serving.ascii_filename(call.slug)}-log-v{row.version}.pdf", LATEST,
+                       "審査プロセスの記録のPDFは結果の公表時に作成されます。", published_at=serving.clamped(row.published_at))
 
 
 # -- template helpers --------------------------------------------------------------------

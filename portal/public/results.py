@@ -30,7 +30,7 @@ from ..domain.results import publication
 from ..domain.timeutil import format_jst
 from ..errors import refuse
 from ..models import Call, Publication
-from . import bp
+from . import bp, serving
 from .serving import (
     IMMUTABLE,
     LATEST,
@@ -82,7 +82,7 @@ def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
         "public/results.html", call=call, doc=document, publication=row, latest=latest,
         adopted=adopted, others=others, criteria=document.get("criteria") or [],
         ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
-        versions=_versions(call), fingerprint=_fingerprint(document.get("public_key_pem")),
+        versions=_versions(call), fingerprint=serving.published_fingerprint(document.get("public_key_pem")),
     )
 
 
@@ -182,15 +182,6 @@ def public_key():
 @bp.get("/transparency/verify_log.py")
 def verify_script():
     return document_response(VERIFY_SCRIPT.read_bytes(), "text/x-python", "verify_log.py", "public, max-age=3600")
-
-
-def _fingerprint(pem) -> str | None:
-    if not isinstance(pem, str):
-        return None
-    try:
-        return signing.key_fingerprint(pem)
-    except (ValueError, TypeError):
-        return None
 
 
 # -- template helpers --------------------------------------------------------------------

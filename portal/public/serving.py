@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.http import generate_etag, http_date
 
 from ..db import db_session
+from ..domain.log import signing
 from ..domain.results import publication
 from ..domain.timeutil import format_jst
 from ..errors import refuse
@@ -233,3 +234,14 @@ def serve_page(cache_control: str):
         return _page_response(entry.body, shared=True, cache=cache_control, last_modified=entry.last_modified,
                               etag=entry.etag, gzip_body=entry.gzip_body)
     return serve
+
+
+def published_fingerprint(pem) -> str | None:
+    """The fingerprint of the key a published document names, or None when
+    the document holds no readable key."""
+    if not isinstance(pem, str):
+        return None
+    try:
+        return signing.key_fingerprint(pem)
+    except (ValueError, TypeError):
+        return None
