@@ -48,20 +48,20 @@ def furigana(form, field):
         raise ValidationError("ひらがな又はカタカナで入力してください。")
 
 
-def postal_code(form, field):
-    if field.data:
-        normalised = normalize_postal_code(field.data)
-        if normalised is None:
-            raise ValidationError("郵便番号は7桁の数字で入力してください（例: 123-4567）。")
-        field.data = normalised
+def normalised_by(normalise, message: str):
+    """A validator that stores the normalised form of what was typed, or
+    refuses with ``message`` when there is none."""
+    def validator(form, field):
+        if field.data:
+            normalised = normalise(field.data)
+            if normalised is None:
+                raise ValidationError(message)
+            field.data = normalised
+    return validator
 
 
-def phone(form, field):
-    if field.data:
-        normalised = normalize_phone(field.data)
-        if normalised is None:
-            raise ValidationError("電話番号は0から始まる10桁又は11桁で入力してください（例: 0123-45-6789）。")
-        field.data = normalised
+postal_code = normalised_by(normalize_postal_code, "郵便番号は7桁の数字で入力してください（例: 123-4567）。")
+phone = normalised_by(normalize_phone, "電話番号は0から始まる10桁又は11桁で入力してください（例: 0123-45-6789）。")
 
 
 def optional_email(form, field):

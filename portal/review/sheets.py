@@ -25,8 +25,12 @@ from .assignments import load_cleared
 from .forms import SheetForm, SubmitForm, parse_sheet, sheet_marker
 
 
-def load_stage(call: Call, stage: str) -> Stage:
-    return scoring.parse_stage(call, stage)
+def load_sheet_place(assignment_id: int, stage: str) -> tuple[Assignment, object, Call, Stage]:
+    """The reviewer's cleared assignment, its released copy, the call and
+    the stage named in the URL (404 for a stage the call does not have)."""
+    assignment, copy = load_cleared(assignment_id)
+    call = scoring.call_of(db_session, assignment)
+    return assignment, copy, call, scoring.parse_stage(call, stage)
 
 
 def sheet_version(sheet: ReviewSheet) -> str:
@@ -70,16 +74,13 @@ def render_sheet(assignment: Assignment, copy, call: Call, stage: Stage, *, valu
 
 @bp.get("/assignments/<int:assignment_id>/score/<stage>")
 def sheet(assignment_id: int, stage: str):
-    assignment, copy = load_cleared(assignment_id)
-    call = scoring.call_of(db_session, assignment)
-    return render_sheet(assignment, copy, call, load_stage(call, stage))
+    assignment, copy, call, stage = load_sheet_place(assignment_id, stage)
+    return render_sheet(assignment, copy, call, stage)
 
 
 @bp.post("/assignments/<int:assignment_id>/score/<stage>")
 def save_sheet(assignment_id: int, stage: str):
-    assignment, copy = load_cleared(assignment_id)
-    call = scoring.call_of(db_session, assignment)
-    stage = load_stage(call, stage)
+    assignment, copy, call, stage = load_sheet_place(assignment_id, stage)
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)  # only the CSRF token can fail here
@@ -131,9 +132,7 @@ def render_confirm(assignment, copy, call, stage, sheet, status=200):
 
 @bp.get("/assignments/<int:assignment_id>/score/<stage>/confirm")
 def confirm_sheet(assignment_id: int, stage: str):
-    assignment, copy = load_cleared(assignment_id)
-    call = scoring.call_of(db_session, assignment)
-    stage = load_stage(call, stage)
+    assignment, copy, call, stage = load_sheet_place(assignment_id, stage)
     sheet = scoring.sheet_for(db_session, assignment, stage)
     if sheet is None or sheet.status != SheetStatus.DRAFT:
         return redirect(url_for("review.sheet", assignment_id=assignment.id, stage=stage.value))
@@ -142,9 +141,7 @@ def confirm_sheet(assignment_id: int, stage: str):
 
 @bp.post("/assignments/<int:assignment_id>/score/<stage>/submit")
 def submit_sheet(assignment_id: int, stage: str):
-    assignment, copy = load_cleared(assignment_id)
-    call = scoring.call_of(db_session, assignment)
-    stage = load_stage(call, stage)
+    assignment, copy, call, stage = load_sheet_place(assignment_id, stage)
     form = SubmitForm()
     if not form.validate_on_submit():
         abort(400)
