@@ -3,7 +3,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-FLASK := $(VENV)/bin/flask --app wsgi
+# Development is asked for explicitly: with PORTAL_ENV unset the app refuses
+# to start (production needs its own SECRET_KEY; see docs/deployment.md).
+PORTAL_ENV ?= development
+FLASK := PORTAL_ENV=$(PORTAL_ENV) $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres test-e2e setup system-deps system-deps-test db-upgrade demo serve serve-prod bench bench-quick system-deps-bench clean

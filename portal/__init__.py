@@ -18,7 +18,15 @@ class BoundedIntConverter(IntegerConverter):
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     from config import CONFIGS, INSTANCE_DIR
 
-    config_name = config_name or os.environ.get("PORTAL_ENV", "development")
+    config_name = config_name or os.environ.get("PORTAL_ENV")
+    if not config_name:
+        # Nothing is assumed: a bare `gunicorn wsgi:app` must not come up with
+        # the development key, the /dev/outbox page or the demo waiver.
+        raise RuntimeError(
+            "PORTAL_ENV が設定されていません。本番は PORTAL_ENV=production と SECRET_KEY を設定してください"
+            "（開発は make run、または PORTAL_ENV=development）。")
+    if config_name not in CONFIGS:
+        raise RuntimeError(f"PORTAL_ENV={config_name!r} は使えません。production / development / testing のいずれかです。")
     config_class = CONFIGS[config_name]
     if hasattr(config_class, "check"):
         config_class.check()

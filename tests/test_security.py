@@ -386,3 +386,21 @@ def test_withdraw_without_csrf_changes_nothing(client, db, seed, login):
     assert_csrf_refused(response)
     db.expire_all()
     assert db.get(Proposal, pid).status == ProposalStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("value", [None, "", "prod", "Development"])
+def test_an_unset_or_unknown_environment_refuses_to_start(monkeypatch, value):
+    # A bare `gunicorn wsgi:app` must never come up as development (known
+    # key, /dev/outbox with live reset links, the second-factor waiver).
+    if value is None:
+        monkeypatch.delenv("PORTAL_ENV", raising=False)
+    else:
+        monkeypatch.setenv("PORTAL_ENV", value)
+    with pytest.raises(RuntimeError, match="PORTAL_ENV"):
+        create_app()
+
+
+def test_development_is_only_what_is_asked_for(monkeypatch, production_app):
+    assert production_app.config["ALLOW_SECOND_FACTOR_WAIVER"] is False
+    assert "dev.outbox" not in production_app.view_functions
+    assert config.DevelopmentConfig.DEV_OUTBOX and config.DevelopmentConfig.ALLOW_SECOND_FACTOR_WAIVER
