@@ -75,7 +75,7 @@ TRUSTED_PROXY_HOPS = int(os.environ.get("PORTAL_TRUSTED_PROXY_HOPS", 1))
 def post_worker_init(worker):
     """Let the app see the visitor's address instead of nginx's 127.0.0.1.
 
-    Failed logins are throttled per address (portal/auth/sessions.py): behind
+    Failed logins are throttled per address (portal/auth/throttle.py): behind
     a proxy every request would come from 127.0.0.1, and thirty failures from
     anyone would lock everyone out. ProxyFix takes the address from the last
     X-Forwarded-For hop, which nginx sets (``proxy_set_header X-Forwarded-For

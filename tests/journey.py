@@ -93,6 +93,11 @@ class Journey:
                               .order_by(OutboxMessage.id.desc()))
         link = re.search(r"http://localhost(/confirm/\S+)", mail.body).group(1)
         assert self.client.get(link).status_code == 302
+        # Registering does not log in (a registered address gets the same answer); the password does.
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"csrf_token": csrf_token_from(page.text), "email": self.email,
+                                                     "password": PASSWORD})
+        assert response.status_code == 302, response.text[:500]
 
     def fill_profile(self, **overrides):
         page = self.get("profile", "/profile")

@@ -7,12 +7,14 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import argon2
 import itsdangerous.timed
 import pytest
 from sqlalchemy import select
 
+from portal.auth.routes import MAILS_PER_HOUR, REGISTRATION_SUBJECT
 from portal.auth.tokens import make_confirm_token, make_reset_token
-from portal.models import Group, LoginFailure, LoginSession, OutboxMessage, User
+from portal.models import Group, LoginSession, LoginThrottle, OutboxMessage, User
 
 from .conftest import csrf_token_from
 from .factories import Factory
@@ -72,15 +74,18 @@ def link_from(mail: OutboxMessage, path: str) -> str:
 
 # --- registration ---------------------------------------------------------------
 
-def test_register_creates_account_group_and_logs_in(client, db):
+def test_register_creates_account_and_group_and_sends_the_confirmation(client, db):
     response = register(client, email="  Minato-Mimamori@Example.JP ")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/profile")
+    assert response.headers["Location"] == "/register/sent"
     user = db.scalar(select(User).where(User.email == "minato-mimamori@example.jp"))
     assert user is not None, "the address is stored trimmed and lower-cased"
     assert db.scalar(select(Group).where(Group.account_id == user.id)) is not None
     assert user.email_confirmed_at is None
-    assert logged_in(client)
+    assert "メールアドレスの確認" in latest_mail(db, user.email).subject
+    # No login yet: a known address gets the same answer, and that one cannot log in.
+    assert not logged_in(client)
+    assert "確認メールを送りました" in client.get("/register/sent").text
 
 
 def test_register_shows_japanese_messages_next_to_fields_and_keeps_typed_values(client, db):
@@ -120,22 +125,95 @@ def test_register_privacy_consent_is_required(client, db):
     assert db.scalar(select(User).where(User.email == "minato-mimamori@example.jp")) is None
 
 
-def test_register_duplicate_email_says_so(client, applicant, db):
+def test_register_with_a_known_address_answers_as_for_a_new_one(client, applicant, db):
     applicant(email="taken@example.jp")
     response = register(client, email="TAKEN@example.jp")
-    assert response.status_code == 422
-    assert "このメールアドレスは登録済みです" in field_error(response.text, "email")
+    assert response.status_code == 302 and response.headers["Location"] == "/register/sent"
+    assert "このメールアドレスは登録済みです" not in client.get("/register/sent").text
     assert len(db.scalars(select(User).where(User.email == "taken@example.jp")).all()) == 1
+    assert REGISTRATION_SUBJECT in latest_mail(db, "taken@example.jp").subject
 
 
-def test_register_race_on_the_same_address_is_a_message_not_a_500(client, applicant, db, monkeypatch):
+def test_register_race_on_the_same_address_is_the_same_answer_not_a_500(client, applicant, db, monkeypatch):
     """Two registrations at once both pass the lookup; the unique index decides."""
     applicant(email="race@example.jp")
     monkeypatch.setattr("portal.auth.routes.email_taken", lambda email: False)
     response = register(client, email="race@example.jp")
-    assert response.status_code == 422
-    assert "このメールアドレスは登録済みです" in field_error(response.text, "email")
+    assert response.status_code == 302 and response.headers["Location"] == "/register/sent"
     assert len(db.scalars(select(User).where(User.email == "race@example.jp")).all()) == 1
+    assert REGISTRATION_SUBJECT in latest_mail(db, "race@example.jp").subject
+
+
+def without_csrf_tokens(html: str) -> str:
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+"', r'\1"', html)
+
+
+def session_apart_from_csrf(app, response) -> tuple[dict, str]:
+    """What the answer's session cookie holds (no login, no message), bar
+    the CSRF token, and the cookie's attributes."""
+    cookie = response.headers.get("Set-Cookie", "")
+    value, _, attributes = cookie.partition(";")
+    content = app.session_interface.get_signing_serializer(app).loads(value.partition("=")[2]) if value else {}
+    content.pop("csrf_token", None)
+    return content, attributes
+
+
+def headers_apart_from_the_cookie(response) -> dict:
+    return {name: value for name, value in response.headers.items() if name != "Set-Cookie"}
+
+
+def test_register_answers_alike_for_a_new_and_a_known_address_and_mails_each(app, applicant, db, monkeypatch):
+    known = applicant(email="known@example.jp")
+    hashes = []
+    original_hash = argon2.PasswordHasher.hash
+    monkeypatch.setattr(argon2.PasswordHasher, "hash",
+                        lambda self, *a, **kw: hashes.append(1) or original_hash(self, *a, **kw))
+    answers = {}
+    for email in ("new@example.jp", "known@example.jp"):
+        browser = app.test_client()
+        hashes.clear()
+        posted = register(browser, email=email)
+        answers[email] = (posted, browser.get(posted.headers["Location"]), len(hashes))
+    (new_post, new_page, new_hashes), (known_post, known_page, known_hashes) = answers.values()
+
+    # The same answer: status, headers and page, down to the byte, apart from CSRF tokens.
+    assert new_post.status_code == known_post.status_code == 302
+    assert session_apart_from_csrf(app, new_post) == session_apart_from_csrf(app, known_post)
+    assert headers_apart_from_the_cookie(new_post) == headers_apart_from_the_cookie(known_post)
+    assert new_post.data == known_post.data
+    assert new_page.status_code == known_page.status_code == 200
+    assert dict(new_page.headers) == dict(known_page.headers)
+    assert without_csrf_tokens(new_page.text) == without_csrf_tokens(known_page.text)
+    assert "確認メールを送りました" in new_page.text
+    # The same work: the password is hashed for the known address too.
+    assert new_hashes == known_hashes == 1
+
+    # The new address gets the confirmation link ...
+    new_mails = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "new@example.jp")).all()
+    assert len(new_mails) == 1 and "メールアドレスの確認" in new_mails[0].subject
+    assert "/confirm/" in new_mails[0].body
+    # ... the known one what happened, where to log in or reset, and nothing changed.
+    known_mails = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "known@example.jp")).all()
+    assert len(known_mails) == 1
+    notice = known_mails[0]
+    assert REGISTRATION_SUBJECT in notice.subject
+    assert "アカウント登録のお申し込みがありました" in notice.body
+    assert "http://localhost/login\n" in notice.body
+    assert "http://localhost/password/forgot\n" in notice.body
+    assert "お心当たりのない場合は、このメールを破棄してください" in notice.body
+    assert "/confirm/" not in notice.body and "/password/reset/" not in notice.body
+    db.expire_all()
+    assert db.get(User, known.id).password_hash == known.password_hash
+    assert post_login(app.test_client(), "known@example.jp", Factory.PASSWORD).status_code == 302
+
+
+def test_register_notices_to_a_known_address_are_capped_per_hour(client, applicant, db):
+    applicant(email="often@example.jp")
+    for _ in range(MAILS_PER_HOUR + 2):
+        response = register(client, email="often@example.jp")
+        assert response.status_code == 302 and response.headers["Location"] == "/register/sent"
+    mails = db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "often@example.jp")).all()
+    assert len(mails) == MAILS_PER_HOUR
 
 
 def test_passwords_are_stored_as_argon2id(client, db):
@@ -434,8 +512,8 @@ def test_throttle_lifts_after_the_window(client, app, applicant, db):
         post_login(client, user.email, "guess-password-1", ip="203.0.113.8")
     assert post_login(client, user.email, Factory.PASSWORD, ip="203.0.113.8").status_code == 429
     window = app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
-    for failure in db.scalars(select(LoginFailure)):
-        failure.created_at -= timedelta(seconds=window + 1)
+    for counter in db.scalars(select(LoginThrottle)):
+        counter.window_started_at -= timedelta(seconds=window + 1)
     db.commit()
     assert post_login(client, user.email, Factory.PASSWORD, ip="203.0.113.8").status_code == 302
 
@@ -451,3 +529,15 @@ def test_per_address_cap_across_accounts(client, app, applicant, db):
     assert blocked.status_code == 429
     assert "ログインの失敗が続いたため" in blocked.text
     assert post_login(app.test_client(), user.email, Factory.PASSWORD, ip="198.51.100.21").status_code == 302
+
+
+def test_right_passwords_give_the_address_its_attempt_back(app, applicant, db):
+    """Each attempt is counted before the check; a right one is given back,
+    so an office behind one address is not locked out by its own logins."""
+    user = applicant()
+    office = "203.0.113.10"
+    for _ in range(app.config["LOGIN_FAILURES_PER_IP"] + 5):
+        assert post_login(app.test_client(), user.email, Factory.PASSWORD, ip=office).status_code == 302
+    counters = {c.account_key: c.attempts for c in db.scalars(select(LoginThrottle)
+                                                               .where(LoginThrottle.ip_address == office))}
+    assert counters == {user.email: 0, "": 0}

@@ -18,8 +18,8 @@ from portal import db as database
 from portal.auth.tokens import make_reset_token
 from portal.models import (
     Group,
-    LoginFailure,
     LoginSession,
+    LoginThrottle,
     OutboxMessage,
     Proposal,
     ProposalStatus,
@@ -311,7 +311,7 @@ def test_every_page_is_japanese(journey):
 def counts(db):
     db.expire_all()
     return {model.__name__: db.scalar(select(func.count()).select_from(model))
-            for model in (User, Group, LoginFailure, LoginSession, OutboxMessage, Proposal)}
+            for model in (User, Group, LoginThrottle, LoginSession, OutboxMessage, Proposal)}
 
 
 def assert_csrf_refused(response, json=False):

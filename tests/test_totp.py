@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
 from portal.auth import recovery, second_factor, totp
 from portal.domain.timeutil import now_utc
-from portal.models import LoginFailure, LoginSession, RecoveryCode, User
+from portal.models import LoginSession, LoginThrottle, RecoveryCode, User
 
 from .conftest import csrf_token_from
 from .factories import Factory
@@ -265,7 +265,7 @@ def test_wrong_codes_are_throttled_and_a_new_password_step_does_not_reset_them(c
                         environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert ok.status_code == 302
     # The failures are kept under a key of their own, not the e-mail address.
-    keys = set(db.scalars(select(LoginFailure.email)))
+    keys = set(db.scalars(select(LoginThrottle.account_key).where(LoginThrottle.attempts > 0)))
     assert second_factor.failure_key(db.get(User, staff.id)) in keys
 
 

@@ -14,18 +14,9 @@ from ..extensions import login_manager
 from ..mail import send_mail
 from ..models import Group, OutboxMessage, Role, User, utcnow
 from ..security import is_safe_local_path, safe_next
-from . import bp, second_factor
+from . import bp, second_factor, throttle
 from .forms import EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
-from .sessions import (
-    clear_failures,
-    end_all_logins,
-    end_login,
-    hash_password,
-    is_throttled,
-    record_failure,
-    start_login,
-    verify_password,
-)
+from .sessions import end_all_logins, end_login, hash_password, start_login, verify_password
 from .tokens import make_confirm_token, make_reset_token, read_confirm_token, read_reset_token
 
 
@@ -66,17 +57,36 @@ def send_confirmation(user: User) -> None:
     )
 
 
-ALREADY_REGISTERED = "このメールアドレスは登録済みです。ログインするか、パスワードの再設定をご利用ください。"
+REGISTRATION_SUBJECT = "アカウント登録のお申し込み"
+
+
+def send_registration_notice(email: str) -> None:
+    """To a registered address that someone registered again: what happened
+    and where to go instead. The page answered as for a new address, so only
+    the owner of the address learns that it has an account."""
+    if _mails_exhausted(email, REGISTRATION_SUBJECT):
+        return
+    send_mail(
+        email,
+        f"【{current_app.config['CITY_NAME']}】{REGISTRATION_SUBJECT}について",
+        "このメールアドレスで、協働事業提案ポータルのアカウント登録のお申し込みがありました。\n"
+        "このアドレスのアカウントはすでに登録されているため、新しいアカウントは作成していません。\n\n"
+        "ご自身でお申し込みの場合は、次のページから登録済みのアカウントでログインしてください。\n"
+        f"{url_for('auth.login', _external=True)}\n\n"
+        "パスワードをお忘れの場合は、次のページから再設定できます。\n"
+        f"{url_for('auth.forgot_password', _external=True)}\n\n"
+        "お心当たりのない場合は、このメールを破棄してください。アカウントとパスワードは変わりません。\n",
+    )
 
 
 def email_taken(email: str) -> bool:
     return db_session.scalar(select(User.id).where(User.email == email)) is not None
 
 
-def _add_account(email: str, password: str) -> User | None:
+def _add_account(email: str, password_hash: str) -> User | None:
     """The new account, or None when the address was taken meanwhile (two
     registrations at once: the unique index decides, not a 500)."""
-    user = User(email=email, password_hash=hash_password(password), role=Role.APPLICANT)
+    user = User(email=email, password_hash=password_hash, role=Role.APPLICANT)
     db_session.add(user)
     try:
         db_session.flush()
@@ -88,21 +98,30 @@ def _add_account(email: str, password: str) -> User | None:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """A new address gets an account and the confirmation mail; a registered
+    one gets a notice (send_registration_notice). The answer is the same page
+    either way, and the password is hashed either way, so neither the page
+    nor its timing tells who has an account (as with login and reset)."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = None if email_taken(form.email.data) else _add_account(form.email.data, form.password.data)
+        email = form.email.data
+        password_hash = hash_password(form.password.data)
+        user = None if email_taken(email) else _add_account(email, password_hash)
         if user is None:
-            form.email.errors.append(ALREADY_REGISTERED)
+            send_registration_notice(email)
         else:
             db_session.add(Group(account_id=user.id, contact_email=user.email))
             db_session.flush()
             send_confirmation(user)
-            start_login(user)
-            flash("登録しました。確認メールのリンクを開いて、メールアドレスの確認を完了してください。", "success")
-            return redirect(url_for("applicant.profile"))
+        return redirect(url_for("auth.register_sent"))
     return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.get("/register/sent")
+def register_sent():
+    return render_template("auth/register_sent.html")
 
 
 @bp.get("/confirm/<token>")
@@ -112,9 +131,10 @@ def confirm(token: str):
         return render_template("auth/confirm_failed.html"), 400
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
-    flash("メールアドレスを確認しました。", "success")
     if current_user.is_authenticated:
+        flash("メールアドレスを確認しました。", "success")
         return redirect(home_for(current_user))
+    flash("メールアドレスを確認しました。登録したメールアドレスとパスワードでログインしてください。", "success")
     return redirect(url_for("auth.login"))
 
 
@@ -136,7 +156,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         email = form.email.data
-        if is_throttled(email):
+        # Counted before the check, committed at once: concurrent guesses see it (throttle.py).
+        reservation = throttle.reserve(email)
+        if reservation is None:
             minutes = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"] // 60
             form.form_errors.append(
                 f"ログインの失敗が続いたため、この端末からのログインを一時的に止めています。{minutes}分ほど待つか、パスワードを再設定してください。"
@@ -147,7 +169,7 @@ def login():
             }
         user = db_session.scalar(select(User).where(User.email == email))
         if verify_password(user, form.password.data) and user.is_active_account:
-            clear_failures(email)
+            throttle.succeeded(reservation)
             if second_factor.required_for(user):
                 # No login session yet: only a short-lived note that the
                 # password step passed (see second_factor.py).
@@ -158,9 +180,7 @@ def login():
             second_factor.clear()
             start_login(user)
             return redirect(safe_next(next_path, home_for(user)))
-        record_failure(email)
-        # Commit the failure even though the response is an error page.
-        db_session.commit()
+        # The reservation, already committed, stays as the failure.
         form.form_errors.append("メールアドレスまたはパスワードが正しくありません。")
         status = 401
     elif form.errors:
@@ -177,21 +197,22 @@ def logout():
 
 
 RESET_SUBJECT = "パスワードの再設定"
-RESET_MAILS_PER_HOUR = 3
+MAILS_PER_HOUR = 3
 
 
-def _reset_mails_exhausted(email: str) -> bool:
-    """The form sends mail to any registered address, so anyone could make
-    the city's server flood someone's inbox; a few per hour is plenty."""
+def _mails_exhausted(email: str, subject: str) -> bool:
+    """The reset and register forms send mail to any registered address, so
+    anyone could make the city's server flood someone's inbox; a few of each
+    kind per hour is plenty."""
     since = utcnow() - timedelta(hours=1)
     sent = db_session.scalar(
         select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.recipient == email,
-            OutboxMessage.subject.contains(RESET_SUBJECT),
+            OutboxMessage.subject.contains(subject),
             OutboxMessage.created_at >= since,
         )
     )
-    return sent >= RESET_MAILS_PER_HOUR
+    return sent >= MAILS_PER_HOUR
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -199,7 +220,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = db_session.scalar(select(User).where(User.email == form.email.data))
-        if user is not None and not _reset_mails_exhausted(user.email):
+        if user is not None and not _mails_exhausted(user.email, RESET_SUBJECT):
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             send_mail(
                 user.email,
@@ -226,7 +247,7 @@ def reset_password(token: str):
         if user.email_confirmed_at is None:
             user.email_confirmed_at = utcnow()  # the link proves the address
         end_all_logins(user)
-        clear_failures(user.email)
+        throttle.forget(user.email)
         flash("パスワードを再設定しました。新しいパスワードでログインしてください。", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200

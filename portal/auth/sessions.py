@@ -1,4 +1,5 @@
-"""Server-side login sessions and password hashing."""
+"""Server-side login sessions and password hashing (the throttle in front of
+the checks is throttle.py)."""
 from __future__ import annotations
 
 import secrets
@@ -8,10 +9,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, request
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, func, select
 
 from ..db import db_session
-from ..models import LoginFailure, LoginSession, User, utcnow
+from ..models import LoginSession, User, utcnow
 from .accounts import revoke_logins
 
 
@@ -80,35 +80,3 @@ def load_user_from_token(token: str) -> User | None:
         return None
     user.login_token = token
     return user
-
-
-# --- throttling failed logins ---------------------------------------------
-
-def is_throttled(email: str) -> bool:
-    config = current_app.config
-    since = utcnow() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    ip = client_ip()
-    pair_failures = db_session.scalar(
-        select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.email == email, LoginFailure.ip_address == ip, LoginFailure.created_at >= since
-        )
-    )
-    if pair_failures >= config["LOGIN_FAILURES_PER_ACCOUNT_AND_IP"]:
-        return True
-    ip_failures = db_session.scalar(
-        select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.ip_address == ip, LoginFailure.created_at >= since
-        )
-    )
-    return ip_failures >= config["LOGIN_FAILURES_PER_IP"]
-
-
-def record_failure(email: str) -> None:
-    db_session.add(LoginFailure(email=email[:254], ip_address=client_ip()))
-    db_session.flush()
-
-
-def clear_failures(email: str) -> None:
-    db_session.execute(
-        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip_address == client_ip())
-    )

@@ -13,10 +13,10 @@ from ..db import db_session
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..security import safe_next
-from . import bp, recovery, second_factor, totp
+from . import bp, recovery, second_factor, throttle, totp
 from .forms import CodeForm, ConfirmPasswordForm, EnrolForm
 from .routes import home_for
-from .sessions import clear_failures, is_throttled, record_failure, start_login, verify_password
+from .sessions import start_login, verify_password
 
 EXPIRED = "確認の有効時間（5分）が過ぎたか、ログインの手続きが見つかりません。もう一度ログインしてください。"
 WRONG_CODE = "確認コードが正しくありません。認証アプリに表示されている最新の6桁を入力してください。"
@@ -38,11 +38,11 @@ def _restart():
     return redirect(url_for("auth.login"))
 
 
-def _finish(user):
+def _finish(user, reservation):
     """Turn the pending note into a real login."""
     next_path = second_factor.pending_next()
     second_factor.clear()
-    clear_failures(second_factor.failure_key(user))
+    throttle.succeeded(reservation)
     start_login(user)
     return safe_next(next_path, home_for(user))
 
@@ -59,19 +59,19 @@ def second_factor_code():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        key = second_factor.failure_key(user)
-        if is_throttled(key):
+        # Counted before the check, committed at once: concurrent guesses see it (throttle.py).
+        reservation = throttle.reserve(second_factor.failure_key(user))
+        if reservation is None:
             return _throttled_page("auth/second_factor.html", form)
         kind = second_factor.check_code(user, form.code.data, now_utc())
         if kind is not None:
-            target = _finish(user)
+            target = _finish(user, reservation)
             if kind == "recovery":
                 left = recovery.remaining(db_session, user)
                 flash(f"回復用コードでログインしました。使ったコードは二度と使えません（残り{left}個）。"
                       "認証アプリを確認し、必要なら「アカウントの安全設定」で回復用コードを作り直してください。", "info")
             return redirect(target)
-        record_failure(key)
-        db_session.commit()  # the failure counts even though the answer is an error
+        # The reservation, already committed, stays as the failure.
         form.code.errors.append(WRONG_CODE if totp.clean_code(form.code.data).isdigit()
                                 else "確認コードまたは回復用コードが正しくありません。")
         status = 401
@@ -98,17 +98,15 @@ def enrol():
     form = EnrolForm()
     status = 200
     if form.validate_on_submit():
-        key = second_factor.failure_key(user)
-        if is_throttled(key):
+        reservation = throttle.reserve(second_factor.failure_key(user))
+        if reservation is None:
             return _throttled_page("auth/enrol.html", form, **_enrol_context(user))
         secret = second_factor.enrolment_secret(user)
         codes = second_factor.confirm_enrolment(user, secret, form.code.data, now_utc())
         if codes is not None:
-            target = _finish(user)
+            target = _finish(user, reservation)
             # Shown once, in this answer; only their hashes are stored.
             return render_template("auth/recovery_codes.html", codes=codes, continue_url=target, first_time=True)
-        record_failure(key)
-        db_session.commit()
         form.code.errors.append(WRONG_CODE)
         status = 401
     elif form.errors:
@@ -143,16 +141,16 @@ def account_security():
     form = ConfirmPasswordForm()
     status = 200
     if enrolled and form.validate_on_submit():
-        if is_throttled(user.email):
+        reservation = throttle.reserve(user.email)
+        if reservation is None:
             form.password.errors.append("失敗が続いたため、15分ほど時間をおいてからお試しください。")
             status = 429
         elif verify_password(user, form.password.data):
+            throttle.succeeded(reservation)
             codes = recovery.regenerate(db_session, user)
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=url_for("auth.account_security"), first_time=False)
         else:
-            record_failure(user.email)
-            db_session.commit()
             form.password.errors.append("パスワードが正しくありません。")
             status = 401
     elif form.errors:

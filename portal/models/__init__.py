@@ -45,12 +45,12 @@ from .review import (
     SheetStatus,
     Stage,
 )
-from .user import Invitation, LoginFailure, LoginSession, RecoveryCode, Role, User
+from .user import Invitation, LoginSession, LoginThrottle, RecoveryCode, Role, User
 
 __all__ = [
     "ACTIVITY_FIELDS", "COLLABORATION_FORM_LABELS", "FILE_PURPOSE_LABELS", "GROUP_KIND_LABELS",
     "STATUS_LABELS", "Base", "BudgetKind", "BudgetLine", "Call", "CollaborationForm", "Criterion",
-    "Declaration", "FilePurpose", "Group", "GroupKind", "LoginFailure", "LoginSession", "OutboxMessage",
+    "Declaration", "FilePurpose", "Group", "GroupKind", "LoginSession", "LoginThrottle", "OutboxMessage",
     "Proposal", "ProposalStatus", "Role", "RoleShare", "StatusEvent", "StoredFile", "Submission", "User",
     "utcnow", "CallChange", "LogEntry", "Publication", "FEASIBILITY_LABELS", "STAGE_LABELS", "Assignment",
     "AssignmentStatus", "Conflict", "ConflictSource", "ConflictStatus", "Decision", "DecisionOutcome",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -93,19 +93,19 @@ class LoginSession(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(Base):
-    """One failed password attempt, kept for throttling."""
+class LoginThrottle(Base):
+    """Attempts at a password or a second-factor code within a window, per
+    (account, address) and per address (``account_key`` empty): the counters
+    the login throttle reserves from before each check (portal/auth/throttle.py)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_email_ip_at", "email", "ip_address", "created_at"),
-        Index("ix_login_failures_ip_at", "ip_address", "created_at"),
-    )
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    ip_address: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The e-mail address as typed, a second-factor key, or "" for the address alone.
+    account_key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    ip_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RecoveryCode(Base):

@@ -58,15 +58,20 @@ def test_register_propose_submit_and_withdraw(new_page, a11y, live_server, tmp_p
     page.get_by_label("パスワード（確認）").fill(PASSWORD)
     page.get_by_label("個人情報の取扱い（利用目的）に同意します").check()
     page.get_by_role("button", name="登録する").click()
-    page.wait_for_url("**/profile")
-    expect(page.locator(".flashes")).to_contain_text("登録しました")
+    # The same answer as for a registered address: no login yet.
+    page.wait_for_url("**/register/sent")
+    expect(page.get_by_role("heading", level=1)).to_have_text("確認メールを送りました")
+    a11y.check(page, "register sent")
 
-    # --- confirm the address through the mail in the dev outbox -----------------
+    # --- confirm the address through the mail in the dev outbox, then log in ----
     page.goto("/dev/outbox")  # development only: no axe check
     mail = page.locator("article.mail").filter(has_text=email).first
     expect(mail).to_contain_text("メールアドレスの確認")
     mail.locator("a[href*='/confirm/']").click()
     expect(page.locator(".flashes")).to_contain_text("メールアドレスを確認しました")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("マイページ")
     a11y.check(page, "dashboard (new account)")
 

@@ -91,6 +91,7 @@ def sheet_problems(session: Session, call: Call, entries: list[chain.Entry]) -> 
         .join(PanelMember, PanelMember.id == Assignment.panel_member_id)
         .join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Proposal.call_id == call.id)
+        .order_by(PanelMember.id, Proposal.anonymous_code, ReviewSheet.stage, ReviewSheet.id)  # same report every run
     ).all()
     sealed_seqs = set()
     for sheet, pseudonym, code in rows:
