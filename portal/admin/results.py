@@ -12,6 +12,7 @@ as the published PDF and JSON.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
 from ..domain.results import decisions, publication, results
@@ -179,9 +180,29 @@ def results_publish(call_id: int):
         return _page(call, publish_form=form, status=422)
     try:
         row = publication.publish(db_session, call, staff, now_utc(), reason=form.reason.data or "",
-                                  settings=publication.Settings.for_app(current_app), mailer=send_mail)
+                                  settings=publication.Settings.for_app(current_app), mailer=send_mail,
+                                  expected_version=form.expected_version())
+    except publication.AlreadyPublished as done:
+        return _published_elsewhere(call_id, done.message)
     except publication.PublicationRefused as refused:
         return _page(call, publish_form=form, publish_error=refused.message, status=409)
+    except IntegrityError:
+        # A race the call's lock did not cover: nothing of this request stays.
+        return _published_elsewhere(call_id, None)
     what = "訂正した結果（第{}版）".format(row.version) if row.version > 1 else "審査結果"
     flash(f"{what}を公表し、各団体にメールで知らせました。", "success")
+    return redirect(url_for("admin.results", call_id=call.id) + "#publish")
+
+
+def _published_elsewhere(call_id: int, message: str | None):
+    """A second click (or a second tab) on 公表 while the first was being
+    written: the first one stands. This request's writes are rolled back
+    and the page shows the results as published, with no error."""
+    db_session.rollback()
+    call = load_staff_call(call_id)
+    latest = publication.latest(db_session, call)
+    if message is None:
+        message = (f"結果はすでに公表されています（第{latest.version}版）。" if latest is not None
+                   else "同時に別の操作があったため公表できませんでした。内容を確認して、もう一度お試しください。")
+    flash(message + ("もう一度押す必要はありません。" if latest is not None else ""), "info")
     return redirect(url_for("admin.results", call_id=call.id) + "#publish")

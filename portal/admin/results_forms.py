@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wtforms import DateTimeLocalField, RadioField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from ..domain.results import decisions
@@ -43,3 +43,10 @@ class ScheduleForm(BaseForm):
 
 class PublishForm(BaseForm):
     reason = TextAreaField("訂正の理由（公開の記録に載ります）", validators=[max_chars(500)])
+    # The latest version the page showed (0: not yet published), so that a
+    # second click publishes nothing more (publication.publish).
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        data = (self.version.data or "").strip()
+        return int(data) if data.isdigit() and len(data) < 6 else None

@@ -18,6 +18,18 @@ from dataclasses import dataclass
 import pikepdf
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
+from .decode_budget import (
+    MAX_DECODE_BYTES,
+    SRGB_MODES,
+    DecodePlan,
+    DecodeRefused,
+    decode_slot,
+    format_mode,
+    over_budget_message,
+    plan_decode,
+    too_many_pixels_message,
+)
+
 log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
@@ -192,79 +204,103 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     return data
 
 
-def clean_image(data: bytes, content_type: str, *, max_pixels: int = MAX_IMAGE_PIXELS) -> bytes:
-    """Decode the pixels and encode them into a new image with no metadata."""
+def clean_image(data: bytes, content_type: str, *, max_pixels: int = MAX_IMAGE_PIXELS,
+                max_decode_bytes: int = MAX_DECODE_BYTES) -> bytes:
+    """Decode the pixels and encode them into a new image with no metadata.
+    What that costs in memory is bounded from the header before anything is
+    decoded, and a process decodes only a few images at a time
+    (:mod:`.decode_budget`)."""
     fmt = "PNG" if content_type == PNG else "JPEG"
     broken = RejectedFile(f"{TYPE_LABELS[content_type]}を読み取れませんでした。ファイルが壊れていないか確認してください。")
-    too_big = RejectedFile(
-        f"画像の画素数が大きすぎます（{max_pixels // 10_000:,}万画素まで）。解像度を下げて保存し直してから添付してください。"
-    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
                 # Image.open reads only the header: refuse huge sizes before decoding.
-                if probe.width * probe.height > max_pixels:
-                    raise too_big
+                plan = plan_decode(probe, fmt, max_pixels=max_pixels, max_bytes=max_decode_bytes)
                 probe.verify()
-            with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-                image.load()
-                clean = _rebuild(image, fmt)
-                options = _jpeg_options(image, clean) if fmt == "JPEG" else {}
-        out = io.BytesIO()
-        clean.save(out, fmt, **options)
-    except RejectedFile:
-        raise
+            with decode_slot():
+                return _reencode(data, fmt, plan, max_decode_bytes)
+    except DecodeRefused as refused:
+        raise RejectedFile(refused.message) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_big from None
+        # Pillow's own ceiling, checked in Image.open (a JPEG may be larger
+        # than max_pixels: it is decoded at a smaller scale).
+        limit = max_pixels if fmt == "PNG" else max(max_pixels, Image.MAX_IMAGE_PIXELS or 0)
+        raise RejectedFile(too_many_pixels_message(limit)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, TypeError, IndexError, KeyError,
             EOFError, MemoryError, ZeroDivisionError, struct.error):
         raise broken from None
     except Exception:
         log.warning("unexpected error while reading an image", exc_info=True)
         raise broken from None
+
+
+def _reencode(data: bytes, fmt: str, plan: DecodePlan, max_decode_bytes: int) -> bytes:
+    with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+        if plan.scale > 1:
+            image.draft(image.mode, plan.draft_size)
+        if plan.bytes_for(image.size) > max_decode_bytes:  # draft chose otherwise than planned
+            raise DecodeRefused(over_budget_message(plan, max_decode_bytes))
+        image.load()
+        source = _JpegSource.of(image) if fmt == "JPEG" else None
+        clean = _rebuild(image, fmt)
+    options = source.options(clean) if source is not None else {}
+    out = io.BytesIO()
+    clean.save(out, fmt, **options)
+    clean.close()
     return out.getvalue()
 
 
-def _jpeg_options(source: Image.Image, clean: Image.Image) -> dict:
-    """Re-encode with the source's own quantisation tables and subsampling,
-    so a photo keeps its quality and does not grow; a fixed quality otherwise."""
-    tables = getattr(source, "quantization", None)
-    if tables and source.mode == clean.mode and len(tables) <= 4:
-        sampling = JpegImagePlugin.get_sampling(source)
-        return {"qtables": tables, **({"subsampling": sampling} if sampling != -1 else {})}
-    return {"quality": JPEG_QUALITY}
+@dataclass(frozen=True)
+class _JpegSource:
+    """What the re-encode keeps of the source JPEG: its quantisation tables and
+    subsampling, so a photo keeps its quality and does not grow."""
+    mode: str
+    tables: dict | None
+    sampling: int
+
+    @classmethod
+    def of(cls, image: Image.Image) -> _JpegSource:
+        return cls(image.mode, getattr(image, "quantization", None), JpegImagePlugin.get_sampling(image))
+
+    def options(self, clean: Image.Image) -> dict:
+        """The source's tables and subsampling; a fixed quality otherwise."""
+        if self.tables and self.mode == clean.mode and len(self.tables) <= 4:
+            return {"qtables": self.tables, **({"subsampling": self.sampling} if self.sampling != -1 else {})}
+        return {"quality": JPEG_QUALITY}
 
 
 def _rebuild(image: Image.Image, fmt: str) -> Image.Image:
     """A new image holding only the pixels (upright, in sRGB when a colour
-    profile was attached): ``info`` (EXIF, XMP, text, ICC, comments) stays behind."""
-    image = ImageOps.exif_transpose(image)
-    image = _to_srgb(image)
-    mode = image.mode
-    palette = None
-    if fmt == "JPEG":
-        if mode not in ("L", "RGB", "CMYK"):
-            image, mode = image.convert("RGB"), "RGB"
-    elif mode == "P" and "transparency" not in image.info:
-        palette = image.getpalette()
-    elif mode == "P" or (mode in ("L", "RGB") and "transparency" in image.info):
-        image, mode = image.convert("RGBA"), "RGBA"
-    elif mode == "1":
-        image, mode = image.convert("L"), "L"
-    elif mode not in ("L", "LA", "RGB", "RGBA", "I;16"):
-        image, mode = image.convert("RGBA"), "RGBA"
-    clean = Image.frombytes(mode, image.size, image.tobytes())
+    profile was attached): ``info`` (EXIF, XMP, text, ICC, comments) stays behind.
+    Takes ``image`` over: each step closes its input once its output exists,
+    so no more than two images are in memory at once (plan_decode counts on it)."""
+    ImageOps.exif_transpose(image, in_place=True)
+    image = _replaced(image, _to_srgb(image))
+    target = format_mode(image.mode, fmt, "transparency" in image.info)
+    palette = image.getpalette() if target == "P" else None
+    if target != image.mode:
+        image = _replaced(image, image.convert(target))
+    clean = Image.new(target, image.size)
+    clean.paste(image)
+    image.close()
     if palette is not None:
         clean.putpalette(palette)
     return clean
+
+
+def _replaced(old: Image.Image, new: Image.Image) -> Image.Image:
+    if new is not old:
+        old.close()
+    return new
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
     """Convert pixels described by an embedded ICC profile to sRGB, so the
     profile (which can name the device or the author) need not be kept."""
     icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+    if not icc or image.mode not in SRGB_MODES:
         return image
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))

@@ -24,7 +24,7 @@ import pikepdf
 from sqlalchemy.orm import Session
 
 from ...files import storage
-from ...files.sanitize import clean_image, clean_pdf
+from ...files.sanitize import RejectedFile, clean_image, clean_pdf
 from ...models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
 from ...pdf import render_pdf
 from ..log import process_log
@@ -110,8 +110,12 @@ def _copy_attachments(session: Session, proposal: Proposal, upload_dir, labels: 
         if path is None:
             raise ReleaseRefused({proposal.anonymous_code: [
                 f"{attachment_label(attachment)}のファイルが見つかりません。システム管理者に連絡してください。"]})
-        data, content_type = reviewer_copy(attachment, path.read_bytes(),
-                                           redactions.get(f"{FILE}{attachment.id}", []), labels[attachment.id])
+        try:
+            data, content_type = reviewer_copy(attachment, path.read_bytes(),
+                                               redactions.get(f"{FILE}{attachment.id}", []), labels[attachment.id])
+        except RejectedFile as rejected:  # an image over today's limits, or the server busy decoding others
+            raise ReleaseRefused({proposal.anonymous_code: [f"{attachment_label(attachment)}：{rejected.message}"]}) \
+                from None
         attachment.storage_name = storage.write_generated(session, upload_dir, data)
         attachment.content_type = content_type
 

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..refusals import WrongState
@@ -55,6 +55,15 @@ Mailer = Callable[[str, str, str], object]
 
 class PublicationRefused(WrongState):
     """Publication is not possible in the call's present state."""
+
+
+class AlreadyPublished(PublicationRefused):
+    """Someone else published first (a double click, a second tab, the
+    scheduled publication): ``version`` is the latest version now."""
+
+    def __init__(self, version: int):
+        super().__init__(f"結果はすでに公表されています（第{version}版）。")
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -242,15 +251,32 @@ def schedule_publication(session: Session, call: Call, when: datetime | None) ->
 
 # ---------------------------------------------------------------- publishing
 
+def _lock_for_publication(session: Session, call: Call) -> None:
+    """Serialise publications of one call: a second request waits here until
+    the first has committed, then reads what it wrote. An UPDATE that
+    changes nothing takes the call's row lock on PostgreSQL and the
+    database's write lock on SQLite (where SELECT ... FOR UPDATE locks
+    nothing, and a request that has only read would go on from what it
+    read before the first one committed)."""
+    session.execute(update(Call).where(Call.id == call.id).values(receipt_counter=Call.receipt_counter)
+                    .execution_options(synchronize_session=False))
+    session.refresh(call)
+
+
 def publish(session: Session, call: Call, staff: User | None, now: datetime, reason: str = "", *,
-            settings: Settings, mailer: Mailer | None = None) -> Publication:
+            settings: Settings, mailer: Mailer | None = None, expected_version: int | None = None) -> Publication:
     """Publish the results (or, once published, a corrected version with
     ``reason``). Flushes; raises ``PublicationRefused`` with a Japanese
-    message. ``mailer(recipient, subject, body)`` tells the groups."""
+    message. ``mailer(recipient, subject, body)`` tells the groups.
+    ``expected_version`` is the latest version the caller saw (0: none);
+    when another publication came first, ``AlreadyPublished``."""
+    _lock_for_publication(session, call)
+    previous = latest(session, call)
+    if expected_version is not None and (previous.version if previous else 0) != expected_version:
+        raise AlreadyPublished(previous.version if previous else 0)
     problem = refusal(session, call, now, reason)
     if problem:
         raise PublicationRefused(problem)
-    previous = latest(session, call)
     version = 1 if previous is None else previous.version + 1
     try:
         computed = results.compute_all(session, call)
@@ -336,7 +362,7 @@ def publish_due(session: Session, now: datetime, *, settings: Settings,
     for call in due_calls(session, now):
         try:
             with session.begin_nested():
-                publish(session, call, None, now, settings=settings, mailer=mailer)
+                publish(session, call, None, now, settings=settings, mailer=mailer, expected_version=0)
         except PublicationRefused as refused:
             done.append((call, refused.message))
         else:

@@ -111,22 +111,37 @@ def build_document(session: Session, call: Call, computed: results.CallResults, 
 CSV_HEADER = ["提案コード", "順位", "得点", "満点に対する割合", "採点した委員数", "決定", "委員", "最高・最低で除外",
               "基準番号", "基準名", "重み", "最小", "最大", "点数", "委員の合計点"]
 
+# A cell beginning with one of these is run as a formula by a spreadsheet
+# (a tab or carriage return can hide one that follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value) -> str:
+    """A text cell as a spreadsheet shows it rather than runs it: a single
+    quote before a leading ``= + - @``, tab or carriage return (OWASP, CSV
+    injection). For text columns only: the figures (a negative minimum, a
+    score) are written as they are and stay numbers."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 def csv_bytes(document: dict) -> bytes:
     """UTF-8 with a BOM (Excel opens it): one row per proposal, reviewer and
-    criterion, enough to recompute every figure with the published rules."""
+    criterion, enough to recompute every figure with the published rules.
+    Text cells go through :func:`spreadsheet_text`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     criteria = document.get("criteria") or []
     for p in document.get("proposals") or []:
-        head = [p["code"], "" if p.get("rank") is None else p["rank"], p.get("score") or "",
-                p.get("share_of_max") or "", p.get("scorer_count", 0), (p.get("decision") or {}).get("label", "")]
+        head = [spreadsheet_text(p["code"]), "" if p.get("rank") is None else p["rank"], p.get("score") or "",
+                p.get("share_of_max") or "", p.get("scorer_count", 0),
+                spreadsheet_text((p.get("decision") or {}).get("label", ""))]
         if not p.get("reviewers"):
             writer.writerow(head + [""] * (len(CSV_HEADER) - len(head)))
         for reviewer in p.get("reviewers") or []:
             for c in criteria:
-                writer.writerow(head + [reviewer["reviewer"], "はい" if reviewer.get("dropped") else "",
-                                        c["key"], c["name"], c["weight"], c["min"], c["max"],
+                writer.writerow(head + [spreadsheet_text(reviewer["reviewer"]), "はい" if reviewer.get("dropped") else "",
+                                        c["key"], spreadsheet_text(c["name"]), c["weight"], c["min"], c["max"],
                                         reviewer["scores"].get(c["key"], ""), reviewer["total"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
