@@ -147,7 +147,7 @@ def test_a_collision_the_lock_did_not_prevent_is_still_no_error_page(committed, 
     """Were the lock ever bypassed, the database's unique keys catch the
     second publication and the route answers as for a double click."""
     app, Session = committed
-    monkeypatch.setattr(publication, "_lock_for_publication", lambda session, call: None)
+    monkeypatch.setattr(publication, "lock_call", lambda session, call: None)
     call_id, email = ready_call(app, Session)
     tabs = staff_tabs(app, call_id, email)
     responses = click_together(tabs, call_id)

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..refusals import WrongState
@@ -42,6 +42,7 @@ from ...models import (
     ReviewSheet,
     User,
 )
+from ..calls.call_lock import lock_call
 from ..log import chain, process_log, published_log, seals, signing
 from ..proposals import workflow
 from . import decisions, result_pdfs, results
@@ -251,18 +252,6 @@ def schedule_publication(session: Session, call: Call, when: datetime | None) ->
 
 # ---------------------------------------------------------------- publishing
 
-def _lock_for_publication(session: Session, call: Call) -> None:
-    """Serialise publications of one call: a second request waits here until
-    the first has committed, then reads what it wrote. An UPDATE that
-    changes nothing takes the call's row lock on PostgreSQL and the
-    database's write lock on SQLite (where SELECT ... FOR UPDATE locks
-    nothing, and a request that has only read would go on from what it
-    read before the first one committed)."""
-    session.execute(update(Call).where(Call.id == call.id).values(receipt_counter=Call.receipt_counter)
-                    .execution_options(synchronize_session=False))
-    session.refresh(call)
-
-
 def publish(session: Session, call: Call, staff: User | None, now: datetime, reason: str = "", *,
             settings: Settings, mailer: Mailer | None = None, expected_version: int | None = None) -> Publication:
     """Publish the results (or, once published, a corrected version with
@@ -270,7 +259,7 @@ def publish(session: Session, call: Call, staff: User | None, now: datetime, rea
     message. ``mailer(recipient, subject, body)`` tells the groups.
     ``expected_version`` is the latest version the caller saw (0: none);
     when another publication came first, ``AlreadyPublished``."""
-    _lock_for_publication(session, call)
+    lock_call(session, call)
     previous = latest(session, call)
     if expected_version is not None and (previous.version if previous else 0) != expected_version:
         raise AlreadyPublished(previous.version if previous else 0)

@@ -29,6 +29,7 @@ from ...models import (
     SheetStatus,
     Stage,
 )
+from ..calls.call_lock import lock_call
 from ..log import process_log
 from .stages import stages_of, window_refusal
 from ..log.chain import SCORE_REOPENED, SCORE_SEALED, SCORING_CLOSED
@@ -222,7 +223,7 @@ def close_refusal(call: Call, now: datetime, early_confirmed: bool) -> str | Non
 def close_scoring(session: Session, call: Call, now: datetime, *, early_confirmed: bool = False) -> int:
     """採点を締め切る: no sheet may be scored or submitted afterwards; the
     number of seals in force goes into the public log."""
-    session.refresh(call, with_for_update=True)  # two clicks, one closing
+    lock_call(session, call)  # two clicks, one closing
     refusal = close_refusal(call, now, early_confirmed)
     if refusal:
         raise ProgressError(refusal)
