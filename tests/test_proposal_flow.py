@@ -261,3 +261,34 @@ def test_missing_group_documents_are_listed_before_submission(client, factory, l
     assert "役員名簿（書類）" in html
     assert "この内容で提出する" not in html
     assert "役員名簿（書類）" in client.get("/mypage").text
+
+
+def test_autosave_keeps_budget_rows_as_typed_even_when_they_cannot_be_read(client, factory, login, db):
+    """A draft keeps what the person typed, valid or not: a negative amount,
+    an exponent, a row whose category was not chosen. After a reload the
+    rows come back as typed with their errors, and submission names them."""
+    user, call, pid = start(client, factory, login)
+    proposal = db.get(Proposal, pid)
+    token = editor_token(client, pid)
+    typed = full_form(proposal, token, **{
+        "income-1-category": "自己資金", "income-1-amount": "-30000", "income-1-note": "会費",
+        "expense-1-category": "印刷製本費", "expense-1-amount": "1e5", "expense-1-note": "チラシ",
+        "expense-2-category": "", "expense-2-amount": "8000", "expense-2-note": "区分を選び忘れた行",
+    })
+    saved = client.post(f"/proposals/{pid}/autosave", data=typed, headers={"Accept": "application/json"})
+    assert saved.status_code == 200 and saved.json["ok"]
+    assert set(saved.json["errors"]) >= {"income-1-amount", "expense-1-amount", "expense-2-category"}
+
+    page = client.get(f"/proposals/{pid}/edit").text
+    for value in ('value="-30000"', 'value="会費"', 'value="1e5"', 'value="チラシ"', 'value="8000"',
+                  'value="区分を選び忘れた行"'):
+        assert value in page, value
+    assert "金額は0以上の整数（円）で入力してください。" in page
+    assert "区分を一覧から選んでください。" in page
+
+    confirm = client.get(f"/proposals/{pid}/confirm")
+    assert "収支予算書（収入）2行目" in confirm.text and "収支予算書（支出）3行目" in confirm.text
+
+    again = client.post(f"/proposals/{pid}/autosave", data={**typed, "version": str(saved.json["version"])},
+                        headers={"Accept": "application/json"})
+    assert again.status_code == 200 and again.json["version"] == saved.json["version"]  # nothing changed

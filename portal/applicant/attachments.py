@@ -21,7 +21,7 @@ from ..models import FilePurpose, Group, Proposal, StoredFile
 from ..policy import load_own_proposal, load_visible_file, require_applicant
 from . import bp
 from .forms import GroupProfileForm
-from .proposals import _render_editor
+from .proposals import _render_editor, stored_problems
 
 DOCUMENT_PURPOSES = (FilePurpose.RULES, FilePurpose.OFFICERS, FilePurpose.ANNUAL_REPORT)
 MAX_DOCUMENTS_PER_PURPOSE = 5
@@ -95,7 +95,7 @@ def upload_attachment(proposal_id: int):
         _check_total(sizes, len(clean.data), "添付資料")
     except RejectedFile as rejected:
         g.upload_errors = {ATTACHMENT_FIELD: rejected.message}
-        return _render_editor(proposal, errors=workflow.text_problems(proposal, proposal.call), status=422)
+        return _render_editor(proposal, errors=stored_problems(proposal), status=422)
     stored = storage.store_file(
         db_session, current_app.config["UPLOAD_DIR"], clean, original_name=name, purpose=FilePurpose.ATTACHMENT,
         group_id=proposal.group_id, proposal_id=proposal.id, uploaded_by_id=user.id,

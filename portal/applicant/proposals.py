@@ -97,6 +97,16 @@ def _render_editor(proposal: Proposal, data=None, errors=None, status: int = 200
     ), status
 
 
+def _typed_amount(line) -> str:
+    return line.amount_text if line.amount_text is not None else str(line.amount)
+
+
+def stored_problems(proposal: Proposal) -> dict[str, str]:
+    """What the stored draft still needs, shown beside its fields on opening."""
+    rows = {field_id: message for field_id, (_label, message) in budget.row_problems(proposal).items()}
+    return workflow.text_problems(proposal, proposal.call) | rows
+
+
 def _editor_rows(proposal: Proposal, data, extra: dict) -> dict:
     """The rows to show: what was typed (when re-rendering) or what is stored, plus blanks."""
     if data is not None:
@@ -104,8 +114,8 @@ def _editor_rows(proposal: Proposal, data, extra: dict) -> dict:
         expense = [(r.category, r.amount_raw, r.note) for r in data.budget_rows if r.kind == BudgetKind.EXPENSE]
         roles = [(r.item, r.group_role, r.city_role) for r in data.role_rows]
     else:
-        income = [(b.category, str(b.amount), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.INCOME]
-        expense = [(b.category, str(b.amount), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.EXPENSE]
+        income = [(b.category, _typed_amount(b), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.INCOME]
+        expense = [(b.category, _typed_amount(b), b.note) for b in proposal.budget_lines if b.kind == BudgetKind.EXPENSE]
         roles = [(r.item, r.group_role, r.city_role) for r in proposal.role_shares]
     blank3 = ("", "", "")
     return {
@@ -120,7 +130,7 @@ def edit_proposal(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
     if proposal.status not in workflow.EDITABLE_STATUSES:
         return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
-    return _render_editor(proposal, errors=workflow.text_problems(proposal, proposal.call))
+    return _render_editor(proposal, errors=stored_problems(proposal))
 
 
 def _save(proposal: Proposal):

@@ -150,6 +150,10 @@ class BudgetLine(Base):
     category: Mapped[str] = mapped_column(String(50))
     amount: Mapped[int] = mapped_column()
     note: Mapped[str] = mapped_column(String(200), default="")
+    # What was typed in the amount box when it is not a clean number of yen
+    # ("" for nothing, "-30000", "1e5"): a draft keeps it, the row counts as
+    # 0 and submission asks for a correction. None when ``amount`` was read.
+    amount_text: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class RoleShare(Base):

@@ -131,7 +131,7 @@ def _parse_budget_rows(formdata, errors: dict[str, str]) -> list[BudgetRowInput]
                 category = ""
             amount = parse_yen(amount_raw) if amount_raw else None
             if amount_raw and amount is None:
-                errors[f"{base}-amount"] = _amount_message(amount_raw)
+                errors[f"{base}-amount"] = amount_message(amount_raw)
             elif amount is not None and total + amount > MAX_YEN:
                 errors[f"{base}-amount"] = "合計額が大きすぎます。金額を確認してください。"
                 amount = None
@@ -140,7 +140,7 @@ def _parse_budget_rows(formdata, errors: dict[str, str]) -> list[BudgetRowInput]
     return rows
 
 
-def _amount_message(raw: str) -> str:
+def amount_message(raw: str) -> str:
     digits = ascii_digits(raw).replace(",", "").replace("，", "").replace("円", "").replace("¥", "").strip()
     if digits.isascii() and digits.isdigit():
         return f"金額は{MAX_YEN + 1:,}円未満で入力してください。"

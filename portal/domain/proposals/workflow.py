@@ -29,6 +29,7 @@ from .proposal_fields import (
     TEXT_FIELDS,
     limits_for,
 )
+from . import budget
 from .budget import budget_totals, requested_amount
 from .proposal_input import ProposalInput
 from .snapshot import build_snapshot, snapshot_digest
@@ -83,7 +84,7 @@ def _content(proposal: Proposal) -> tuple:
         proposal.period_end,
         tuple(proposal.desired_forms or ()),
         proposal.related_department or "",
-        tuple((b.kind, b.category, b.amount, b.note) for b in proposal.budget_lines),
+        tuple((b.kind, b.category, b.amount, b.note, b.amount_text) for b in proposal.budget_lines),
         tuple((r.item, r.group_role, r.city_role) for r in proposal.role_shares),
     )
 
@@ -95,14 +96,16 @@ def _content_of_input(data: ProposalInput) -> tuple:
         data.period_end,
         tuple(data.desired_forms),
         data.related_department,
-        tuple((row.kind, row.category, row.amount or 0, row.note) for row in _kept_budget_rows(data)),
+        tuple((row.kind, row.category, row.amount or 0, row.note, _amount_text(row)) for row in data.budget_rows),
         tuple((row.item, row.group_role, row.city_role) for row in data.role_rows),
     )
 
 
-def _kept_budget_rows(data: ProposalInput):
-    # A row whose amount could not be read is reported, not stored as 0.
-    return [row for row in data.budget_rows if row.category and (row.amount is not None or not row.amount_raw)]
+def _amount_text(row) -> str | None:
+    """What to keep of the typed amount: None when it was read as yen;
+    otherwise the text itself (a draft keeps every row as typed, valid or
+    not; the editor shows it again with its error)."""
+    return None if row.amount is not None else row.amount_raw
 
 
 def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> bool:
@@ -117,8 +120,9 @@ def apply_input(proposal: Proposal, data: ProposalInput, now: datetime) -> bool:
     proposal.desired_forms = list(data.desired_forms)
     proposal.related_department = data.related_department
     proposal.budget_lines = [
-        BudgetLine(position=i, kind=row.kind, category=row.category, amount=row.amount or 0, note=row.note)
-        for i, row in enumerate(_kept_budget_rows(data))
+        BudgetLine(position=i, kind=row.kind, category=row.category, amount=row.amount or 0, note=row.note,
+                   amount_text=_amount_text(row))
+        for i, row in enumerate(data.budget_rows)
     ]
     proposal.role_shares = [
         RoleShare(position=i, item=row.item, group_role=row.group_role, city_role=row.city_role)
@@ -164,6 +168,8 @@ def submission_problems(proposal: Proposal, user: User) -> list[Problem]:
         problems.append(
             Problem("role-0-group", "役割分担", "団体が行うことと市が行うことを、少なくとも1行入力してください。")
         )
+    problems.extend(Problem(field_id, label, message)
+                    for field_id, (label, message) in budget.row_problems(proposal).items())
     problems.extend(_budget_problems(proposal, call))
     if missing_items := group.missing_profile_items():
         missing = "、".join(missing_items)
