@@ -54,7 +54,7 @@ CALL_TITLE = "令和8年度 市民提案型協働モデル事業（E2E）"
 
 # Accounts with a ready-made draft, one per test that does not go through
 # registration, so tests never share a proposal.
-DRAFT_ACCOUNTS = ("conflict", "counter", "missing", "phone", "delete", "reload", "offline")
+DRAFT_ACCOUNTS = ("conflict", "counter", "missing", "phone", "delete", "reload", "offline", "budget")
 
 
 def seed_call() -> Call:

@@ -267,3 +267,28 @@ def test_deleting_a_draft_asks_first(new_page, account):
     page.get_by_role("button", name="下書きを削除する").click()
     expect(page.locator(".flashes")).to_contain_text("下書きを削除しました")
     assert len(questions) == 2 and "元に戻せません" in questions[0]
+
+
+def test_autosave_keeps_a_budget_row_that_cannot_be_read_yet(new_page, account):
+    """With JavaScript on, an amount that is not a number of yen used to be
+    acknowledged by the autosave and then lost with its whole row."""
+    me = account("budget")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+    page.get_by_label("収入の区分（1行目）").select_option("自己資金")
+    page.get_by_label("収入の金額（1行目）").fill("-30000")
+    page.get_by_label("収入の内訳（1行目）").fill("会費")
+    page.get_by_label("支出の金額（1行目）").fill("1e5")
+    page.get_by_label("支出の内訳（1行目）").fill("チラシ印刷")
+    expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
+
+    page.reload()
+    expect(page.get_by_label("収入の区分（1行目）")).to_have_value("自己資金")
+    expect(page.get_by_label("収入の金額（1行目）")).to_have_value("-30000")
+    expect(page.get_by_label("収入の内訳（1行目）")).to_have_value("会費")
+    expect(page.get_by_label("支出の金額（1行目）")).to_have_value("1e5")
+    expect(page.get_by_label("支出の内訳（1行目）")).to_have_value("チラシ印刷")
+    expect(page.get_by_label("収入の金額（1行目）")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#income-0-amount-error")).to_contain_text("0以上の整数")
+    expect(page.locator("#expense-0-category-error")).to_contain_text("区分を一覧から選んでください")
