@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import portal.pdf
+from portal.domain.timeutil import wareki_date
 from portal.pdf import RefusingURLFetcher, render_pdf
 
 from .journey import Journey
@@ -216,3 +217,12 @@ def test_cached_page_references_give_the_same_tagged_pdf(monkeypatch):
     with pikepdf.open(io.BytesIO(cached)) as document:
         assert len(document.pages) > 3  # the structure tree points into several pages
         assert "/StructTreeRoot" in document.Root
+
+
+def test_the_receipt_gives_the_period_in_wareki_and_names_the_fiscal_year_once(client, db, seed):
+    proposal, data = submitted_receipt(client, db, seed)
+    text = "".join(pdf_text(data).split())
+    start, end = proposal.period_start, proposal.period_end
+    assert start.isoformat() not in text and end.isoformat() not in text
+    assert f"{wareki_date(start)}～{wareki_date(end)}" in text
+    assert "令和8年度令和8年度" not in text and "令和8年度市民提案型協働モデル事業（受付票）" in text
