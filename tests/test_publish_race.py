@@ -98,6 +98,14 @@ def pages_after(tabs, responses, call_id: int) -> list[str]:
     return pages
 
 
+def double_click(app, call_id: int, email: str, **form):
+    """Two signed-in tabs press 公表 at once; neither may get an error page."""
+    tabs = staff_tabs(app, call_id, email)
+    responses = click_together(tabs, call_id, **form)
+    assert all(r.status_code < 500 for r in responses), [r.get_data(as_text=True)[:300] for r in responses]
+    return tabs, responses
+
+
 def published_rows(Session, call_id: int):
     with Session() as session:
         rows = list(session.scalars(select(Publication).where(Publication.call_id == call_id)
@@ -114,9 +122,7 @@ def published_rows(Session, call_id: int):
 def test_a_double_clicked_publish_is_one_publication_and_no_error(committed, slow_pdfs):
     app, Session = committed
     call_id, email = ready_call(app, Session)
-    tabs = staff_tabs(app, call_id, email)
-    responses = click_together(tabs, call_id)
-    assert all(r.status_code < 500 for r in responses), [r.get_data(as_text=True)[:300] for r in responses]
+    tabs, responses = double_click(app, call_id, email)
     rows, kinds = published_rows(Session, call_id)
     assert [row.version for row in rows] == [1]
     assert kinds.count(chain.SCORES_REVEALED) == 1 and kinds.count(chain.RESULTS_PUBLISHED) == 1
@@ -132,9 +138,7 @@ def test_a_double_clicked_correction_is_one_new_version(committed, slow_pdfs):
         publication.publish(session, session.get(Call, call_id), None, now_utc(),
                             settings=publication.Settings.for_app(app))
         session.commit()
-    tabs = staff_tabs(app, call_id, email)
-    responses = click_together(tabs, call_id, reason="得点の転記に誤りがありました。")
-    assert all(r.status_code < 500 for r in responses), [r.get_data(as_text=True)[:300] for r in responses]
+    tabs, responses = double_click(app, call_id, email, reason="得点の転記に誤りがありました。")
     rows, kinds = published_rows(Session, call_id)
     assert [row.version for row in rows] == [1, 2]
     assert kinds.count(chain.CORRECTION) == 1 and kinds.count(chain.RESULTS_PUBLISHED) == 2
@@ -149,9 +153,7 @@ def test_a_collision_the_lock_did_not_prevent_is_still_no_error_page(committed, 
     app, Session = committed
     monkeypatch.setattr(publication, "lock_call", lambda session, call: None)
     call_id, email = ready_call(app, Session)
-    tabs = staff_tabs(app, call_id, email)
-    responses = click_together(tabs, call_id)
-    assert all(r.status_code < 500 for r in responses), [r.get_data(as_text=True)[:300] for r in responses]
+    tabs, responses = double_click(app, call_id, email)
     rows, _kinds = published_rows(Session, call_id)
     assert [row.version for row in rows] == [1]
     pages = pages_after(tabs, responses, call_id)
