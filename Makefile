@@ -9,7 +9,7 @@ PORTAL_ENV ?= development
 FLASK := PORTAL_ENV=$(PORTAL_ENV) $(VENV)/bin/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres test-e2e setup system-deps system-deps-test db-upgrade demo serve serve-prod bench bench-quick system-deps-bench clean
+.PHONY: worker run test test-sqlite test-postgres test-e2e setup system-deps system-deps-test db-upgrade demo serve serve-prod bench bench-quick system-deps-bench clean
 
 run: setup system-deps db-upgrade demo serve
 
@@ -36,8 +36,13 @@ db-upgrade: setup
 demo: setup
 	$(FLASK) seed-demo
 
+# The web server and, beside it, the job worker (publication and mail run there).
 serve:
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@PORTAL_ENV=$(PORTAL_ENV) scripts/serve-dev.sh $(VENV)/bin/flask --app wsgi
+
+# The job worker alone (production runs it under systemd: docs/deployment.md).
+worker: setup
+	$(FLASK) worker
 
 # Production: gunicorn with gunicorn.conf.py behind nginx (docs/deployment.md).
 # The secret key comes from the environment and is never made up here. No
@@ -72,6 +77,8 @@ test-e2e: setup system-deps-test
 # Speed, load and scale (issue 5): about 25 minutes on two cores, SQLite
 # then PostgreSQL; writes bench/RESULTS.md. BENCH_ARGS passes options, e.g.
 #   make bench BENCH_ARGS="--backends postgresql --applicants 300"
+#   make bench BENCH_ARGS="--steps publication-job"  (issue 13: publication
+#   as a job; about 12 minutes per database at 300 proposals, Redis for PostgreSQL)
 # `make bench-quick` runs the same steps on small data in a few minutes.
 BENCH_ARGS ?=
 bench: setup system-deps-bench

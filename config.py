@@ -18,6 +18,15 @@ class BaseConfig:
     SQLALCHEMY_ECHO = False
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     UPLOAD_DIR = Path(os.environ.get("PORTAL_UPLOAD_DIR", INSTANCE_DIR / "uploads"))
+    # Where uploads and generated documents are kept (docs/deployment.md):
+    # empty for the local disk under UPLOAD_DIR; s3://bucket/optional-prefix
+    # for an S3-compatible store shared by several servers. Without a key
+    # pair, boto3's usual chain (AWS_* variables, ~/.aws, instance role).
+    OBJECT_STORE_URL = os.environ.get("OBJECT_STORE_URL", "")
+    OBJECT_STORE_ENDPOINT_URL = os.environ.get("OBJECT_STORE_ENDPOINT_URL") or None  # MinIO etc.; None for AWS
+    OBJECT_STORE_REGION = os.environ.get("OBJECT_STORE_REGION") or None
+    OBJECT_STORE_ACCESS_KEY_ID = os.environ.get("OBJECT_STORE_ACCESS_KEY_ID") or None
+    OBJECT_STORE_SECRET_ACCESS_KEY = os.environ.get("OBJECT_STORE_SECRET_ACCESS_KEY") or None
     # The Ed25519 key that signs the process log; by default
     # <instance>/log-signing-key.pem, created on first use. Back it up.
     LOG_SIGNING_KEY_PATH = os.environ.get("LOG_SIGNING_KEY_PATH") or None
@@ -39,6 +48,22 @@ class BaseConfig:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "kyodo@example.jp")
     DEV_OUTBOX = False
+    # Delivery by the job worker: tries, and the first retry's delay (then x4).
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
+    MAIL_RETRY_BASE_SECONDS = int(os.environ.get("MAIL_RETRY_BASE_SECONDS", 30))
+
+    # The job queue (portal/jobs): a SQLite file beside the database by
+    # default (`make run` starts a worker with the web server); Redis when
+    # several servers share the work, e.g. redis://127.0.0.1:6379/0.
+    JOB_QUEUE_URL = os.environ.get("JOB_QUEUE_URL") or f"sqlite:///{INSTANCE_DIR / 'jobs.sqlite3'}"
+    # Huey's name for the queue: servers that share the work share it.
+    JOB_QUEUE_NAME = os.environ.get("JOB_QUEUE_NAME", "kyodo-portal")
+    JOB_WORKERS = int(os.environ.get("JOB_WORKERS", 2))
+    # The worker lowers its CPU priority by this much (0: not at all).
+    JOB_WORKER_NICE = int(os.environ.get("JOB_WORKER_NICE", 10))
+    # A running job whose worker has not written its heartbeat for this long
+    # is taken to have died and is run again.
+    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", 90))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -94,6 +119,9 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = True
     ALLOW_SECOND_FACTOR_WAIVER = True
     RESULTS_PAGE_CACHE_SECONDS = 0  # tests see every change at once; the cache test turns it on
+    # A task runs in the thread that enqueued it, right after the commit;
+    # tests/test_job_queue.py runs real workers on SQLite and Redis queues.
+    JOB_QUEUE_URL = os.environ.get("TEST_JOB_QUEUE_URL", "immediate")
 
 
 class ProductionConfig(BaseConfig):

@@ -92,13 +92,15 @@ def prepare(database_url: str, *, applicants: int, password: str, closes_in_minu
 
     ``app`` is an already created portal app on ``database_url`` (the tests
     pass theirs); without one a development app is created for preparation
-    only (its argon2 cost is the production one). ``upload_dir`` is where
-    the groups' documents go: the served app's upload directory."""
+    only (its argon2 cost is the production one), with ``upload_dir`` (the
+    served app's upload directory) as its UPLOAD_DIR. The groups' documents
+    go to the app's object store."""
     from sqlalchemy.orm import Session
 
     from portal import create_app
     from portal.auth.sessions import hash_password
     from portal.domain.timeutil import now_utc
+    from portal.files.objectstore import store_of
 
     if not 1 <= applicants <= MAX_APPLICANTS:
         raise ValueError(f"applicants must be between 1 and {MAX_APPLICANTS}")
@@ -110,7 +112,7 @@ def prepare(database_url: str, *, applicants: int, password: str, closes_in_minu
         app = create_app("development", overrides)
     elif app.config["DATABASE_URL"] != database_url:
         raise ValueError("app is not on database_url")
-    upload_dir = Path(upload_dir or app.config["UPLOAD_DIR"])
+    store = store_of(app)
     token = "".join(random.SystemRandom().choice(string.ascii_lowercase) for _ in range(10))
     now = now_utc()
     with app.app_context():
@@ -126,7 +128,7 @@ def prepare(database_url: str, *, applicants: int, password: str, closes_in_minu
         for start in range(0, applicants, PREPARE_BATCH):
             for number in range(start, min(start + PREPARE_BATCH, applicants)):
                 email = f"deadline-{token}-{number:04d}@example.jp"
-                proposal = _applicant_with_draft(session, call, email, password_hash, number, upload_dir, now)
+                proposal = _applicant_with_draft(session, call, email, password_hash, number, store, now)
                 emails.append(email)
                 proposal_ids.append(proposal.id)
             session.commit()
@@ -185,7 +187,7 @@ def draft_form(number: int, fiscal_year: int) -> list[tuple[str, str]]:
     ]
 
 
-def _applicant_with_draft(session, call, email: str, password_hash: str, number: int, upload_dir: Path, now):
+def _applicant_with_draft(session, call, email: str, password_hash: str, number: int, store, now):
     from datetime import date
 
     from werkzeug.datastructures import MultiDict
@@ -206,7 +208,7 @@ def _applicant_with_draft(session, call, email: str, password_hash: str, number:
     )
     session.add(group)
     session.flush()
-    attach_sample_documents(session, upload_dir, group, user.id)
+    attach_sample_documents(session, store, group, user.id)
     # As the "propose" page makes it, then filled through the editor's verb.
     proposal = Proposal(call=call, group=group, status=ProposalStatus.DRAFT, created_at=now, updated_at=now)
     data = parse_proposal_form(MultiDict(draft_form(number, call.fiscal_year)))

@@ -15,7 +15,12 @@ For each database (SQLite, then PostgreSQL) it
 4. plays deadline day against the portal (``bench.deadline``: hundreds of
    applicants autosaving and submitting at once) and checks the database
    afterwards (figure 2);
-5. runs ``tests/test_query_counts.py`` on that database engine (figure 3).
+5. runs ``tests/test_query_counts.py`` on that database engine (figure 3);
+6. publishes a call's results as a background job on a real worker and
+   queue, with applicants autosaving meanwhile (``bench.publication_job``,
+   in a database of its own).
+
+``--steps`` runs some of them (e.g. ``--steps publication-job``).
 
 Everything is written to ``bench/RESULTS.md`` with a description of the
 machine. Servers bind 127.0.0.1 on free ports, every load has a fixed
@@ -53,6 +58,8 @@ VENV_BIN = Path(sys.executable).parent
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "portal_bench"
 LOOPBACK = "127.0.0.1"
+STEPS = ("scale", "aggregation", "results-day", "deadline", "query-counts", "publication-job")
+NEEDS_SCALE = {"aggregation", "results-day", "deadline"}  # they read the scale data (or its migrated schema)
 
 
 @dataclass
@@ -67,6 +74,7 @@ class Options:
     quick: bool = False
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL
     output: Path = RESULTS
+    steps: tuple[str, ...] = STEPS
 
 
 @dataclass
@@ -82,6 +90,7 @@ class BackendResult:
     deadline: dict = field(default_factory=dict)
     deadline_check: dict = field(default_factory=dict)
     query_counts: list[str] = field(default_factory=list)
+    publication_job: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -284,6 +293,7 @@ def measure_aggregation_and_pdf(database_url: str, work: Path, slug: str, pdf_ro
     from portal.db import db_session
     from portal.domain.results import publication, result_pdfs, results
     from portal.files import storage
+    from portal.files.objectstore import store_of
     from portal.models import Call
     from portal.pdf import STYLESHEET
 
@@ -322,7 +332,7 @@ def measure_aggregation_and_pdf(database_url: str, work: Path, slug: str, pdf_ro
         for _ in range(pdf_rounds):  # alternating, so drift in the machine's speed hits both
             started = time.perf_counter()
             portal_bytes = result_pdfs.render_results_pdf(document, city_name=city)
-            storage.write_generated(db_session, app.config["UPLOAD_DIR"], portal_bytes)
+            storage.write_generated(db_session, store_of(app), portal_bytes)
             portal_times.append(time.perf_counter() - started)
             db_session.rollback()
             started = time.perf_counter()
@@ -468,28 +478,40 @@ def run_backend(backend: str, options: Options) -> BackendResult:
     (work / "instance").mkdir()
     database_url = fresh_database(backend, options, work)
     result.database_url = database_url.split("@")[-1]
+    steps = set(options.steps)
     try:
-        spec = quick_spec() if options.quick else scale_data.ScaleSpec()
-        print(f"[{backend}] scale data …", flush=True)
-        report = scale_data.build(database_url, spec, upload_dir=work / "uploads",
-                                  overrides={"LOG_SIGNING_KEY_PATH": str(work / "log-signing-key.pem")})
-        result.scale = report.as_dict()
-        result.database_bytes = database_bytes(database_url)
-        slug = report.results_call_slug
-        print(f"[{backend}] aggregation and PDF …", flush=True)
-        # In a process of its own, as the aggregation runs in production (a
-        # web worker or flask publish-due): this one has just made the scale
-        # data, and a garbage collection of what that left made the first
-        # round seconds slower than any real run.
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            result.aggregation, result.pdf = pool.apply(measure_aggregation_and_pdf,
-                                                        (database_url, work, slug, options.pdf_rounds))
-        print(f"[{backend}] results day …", flush=True)
-        result.results_day, result.memory = measure_results_day(database_url, work, slug, options)
-        print(f"[{backend}] deadline day …", flush=True)
-        result.deadline, result.deadline_check = measure_deadline(database_url, work, options)
-        print(f"[{backend}] query counts …", flush=True)
-        result.query_counts = measure_query_counts(backend, options)
+        if steps & (NEEDS_SCALE | {"scale"}):
+            spec = quick_spec() if options.quick else scale_data.ScaleSpec()
+            print(f"[{backend}] scale data …", flush=True)
+            report = scale_data.build(database_url, spec, upload_dir=work / "uploads",
+                                      overrides={"LOG_SIGNING_KEY_PATH": str(work / "log-signing-key.pem")})
+            result.scale = report.as_dict()
+            result.database_bytes = database_bytes(database_url)
+            slug = report.results_call_slug
+        if "aggregation" in steps:
+            print(f"[{backend}] aggregation and PDF …", flush=True)
+            # In a process of its own, as the aggregation runs in production (a
+            # web worker or flask publish-due): this one has just made the scale
+            # data, and a garbage collection of what that left made the first
+            # round seconds slower than any real run.
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                result.aggregation, result.pdf = pool.apply(measure_aggregation_and_pdf,
+                                                            (database_url, work, slug, options.pdf_rounds))
+        if "results-day" in steps:
+            print(f"[{backend}] results day …", flush=True)
+            result.results_day, result.memory = measure_results_day(database_url, work, slug, options)
+        if "deadline" in steps:
+            print(f"[{backend}] deadline day …", flush=True)
+            result.deadline, result.deadline_check = measure_deadline(database_url, work, options)
+        if "query-counts" in steps:
+            print(f"[{backend}] query counts …", flush=True)
+            result.query_counts = measure_query_counts(backend, options)
+        if "publication-job" in steps:
+            from bench import publication_job
+
+            print(f"[{backend}] publication job …", flush=True)
+            result.publication_job = publication_job.measure(backend, options, work / "publication")
+            result.errors += [f"publication job: {e}" for e in result.publication_job.get("errors", [])]
     except Exception as error:  # noqa: BLE001 - the report says what failed; the other backend still runs
         import traceback
 
@@ -518,16 +540,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small data and short rounds: checks the harness")
     parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_ADMIN_URL))
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--steps", default=",".join(STEPS), help="comma-separated, of: " + ", ".join(STEPS))
     args = parser.parse_args(argv)
+    steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     options = Options(backends=[b.strip() for b in args.backends.split(",") if b.strip()],
                       duration=args.duration, rounds=args.rounds, connections=args.connections,
                       applicants=args.applicants, autosaves=args.autosaves, pdf_rounds=args.pdf_rounds,
-                      quick=args.quick, pg_admin_url=args.pg_admin_url, output=args.output)
+                      quick=args.quick, pg_admin_url=args.pg_admin_url, output=args.output, steps=steps)
     if options.quick:
         options.duration, options.rounds, options.pdf_rounds = min(options.duration, 3), 1, 1
         options.applicants = min(options.applicants, 50)
     unknown = set(options.backends) - {"sqlite", "postgresql"}
-    if unknown or not shutil.which("wrk"):
+    if set(steps) - set(STEPS):
+        parser.error(f"unknown step {set(steps) - set(STEPS)}")
+    if unknown or ("results-day" in steps and not shutil.which("wrk")):
         parser.error(f"unknown backend {unknown}" if unknown else
                      "wrk がありません: scripts/system-deps.sh bench でインストールしてください。")
     machine = machine_description(options.pg_admin_url if "postgresql" in options.backends else None)
@@ -537,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import write_report
 
     write_report(options, machine, outcomes, elapsed)
+    from bench.publication_report import append_section
+
+    append_section(options.output, options, outcomes)
     (WORK / "results.json").write_text(json.dumps(
         {"machine": machine, "results": [o.__dict__ for o in outcomes]}, ensure_ascii=False, indent=2,
         default=str))

@@ -50,6 +50,7 @@ from portal.domain.results import decisions, publication, results
 from portal.domain.scoring import progress, scoring
 from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
 from portal.domain.timeutil import now_utc
+from portal.files.objectstore import store_of
 from portal.files.samples import REQUIRED_DOCUMENTS, sample_pdf
 from portal.files.sanitize import sanitize
 from portal.files.storage import store_file
@@ -146,7 +147,7 @@ class ScaleBuilder:
         self.report = report
         self.random = random.Random(spec.seed)
         self.session = db_session
-        self.upload_dir = Path(app.config["UPLOAD_DIR"])
+        self.store = store_of(app)
         self.now = now_utc()
         self.password_hash = hash_password(BENCH_PASSWORD)
         self.applicants: list[User] = []
@@ -189,7 +190,7 @@ class ScaleBuilder:
             if user.id in self.documented:
                 continue
             for purpose, clean in documents.items():
-                store_file(self.session, self.upload_dir, clean, original_name=f"{purpose.value}.pdf",
+                store_file(self.session, self.store, clean, original_name=f"{purpose.value}.pdf",
                            purpose=purpose, group_id=user.group.id, uploaded_by_id=user.id)
             self.documented.add(user.id)
             self.session.expire(user.group, ["documents"])
@@ -345,7 +346,7 @@ class ScaleBuilder:
             self.session.commit()
         with timed(report, "results_day_anonymise"):
             for index, proposal in enumerate(accepted):
-                redaction.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
+                redaction.scan(self.session, proposal, self.staff, at, store=self.store)
                 for finding in review_copy.findings_of(self.session, proposal):
                     redaction.decide_finding(self.session, finding, FindingStatus.REDACT, self.staff,
                                                at + timedelta(minutes=1))
@@ -354,7 +355,7 @@ class ScaleBuilder:
             self.session.commit()
         with timed(report, "results_day_release"):
             release.release_for_review(self.session, accepted, self.staff, at + timedelta(hours=2),
-                                       upload_dir=self.upload_dir)
+                                       store=self.store)
             self.session.commit()
         with timed(report, "results_day_scoring"):
             self.score_all(call, accepted, members, at + timedelta(days=1))

@@ -45,6 +45,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
     os.makedirs(app.config["UPLOAD_DIR"], exist_ok=True)
+    from .files.objectstore import store_from_config
+
+    app.extensions["object_store"] = store_from_config(app.config)  # uploads and generated documents
 
     engine = database.make_engine(app.config["DATABASE_URL"], echo=app.config["SQLALCHEMY_ECHO"])
     app.extensions["engine"] = engine
@@ -55,12 +58,14 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from .errors import init_error_handlers
     from .templating import init_templating
     from .cli import init_cli
+    from .jobs.queue import init_jobs
 
     init_extensions(app)
     init_security(app)
     init_error_handlers(app)
     init_templating(app)
     init_cli(app)
+    init_jobs(app)
     _init_request_boundary(app)
     _register_blueprints(app)
     return app

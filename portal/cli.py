@@ -1,6 +1,8 @@
 """Command-line verbs: ``flask --app wsgi <command>``."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -100,6 +102,7 @@ def init_cli(app: Flask) -> None:
     def verify_log(slug: str | None):
         """Verify the process log, signatures, sealed scores and published documents."""
         from .domain.log import signing, verification
+        from .files.objectstore import store_of
         from .models import Call, LogEntry
 
         path = signing.key_path(current_app.config, current_app.instance_path)
@@ -117,7 +120,7 @@ def init_cli(app: Flask) -> None:
             calls = db_session.scalars(select(Call).where(Call.id.in_(with_log)).order_by(Call.id)).all()
         failed = 0
         for call in calls:
-            report = verification.verify_call(db_session, call, key, current_app.config["UPLOAD_DIR"])
+            report = verification.verify_call(db_session, call, key, store_of(current_app))
             if report.ok:
                 click.echo(f"検証成功 / VERIFIED  {call.slug}: 記録 {report.entries}件、公表 {report.publications}版")
                 continue
@@ -129,6 +132,33 @@ def init_cli(app: Flask) -> None:
             raise SystemExit(1)
         if not calls:
             click.echo("検証する記録はありません。")
+
+    @app.cli.command("worker")
+    @click.option("--workers", type=int, default=None, help="並行して動かすスレッドの数（既定: JOB_WORKERS）")
+    def worker(workers: int | None):
+        """Run the job worker (publication, mail, the periodic sweep) until stopped."""
+        import logging
+
+        from .jobs.tasks import sweep_once
+
+        # What the worker does goes to stderr (journalctl -u kyodo-worker).
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        huey = current_app.extensions["huey"]
+        if huey.immediate:
+            raise click.ClickException("JOB_QUEUE_URL=immediate ではワーカーは動きません。")
+        click.echo(f"ジョブワーカーを起動します（{current_app.config['JOB_QUEUE_URL'].split('@')[-1]}）。")
+        sweep_once(current_app._get_current_object(), huey)
+        # Below the web workers in CPU priority: rendering a large call's PDFs
+        # takes a core for minutes, and an applicant's autosave must not wait.
+        nice = current_app.config["JOB_WORKER_NICE"]
+        if nice:
+            os.nice(nice)
+        # Redis hands a job over at once; a SQLite queue is polled, at most
+        # a second apart (Huey's default lets the wait grow to ten seconds).
+        consumer = huey.create_consumer(workers=workers or current_app.config["JOB_WORKERS"],
+                                        worker_type="thread", periodic=True, check_worker_health=True,
+                                        max_delay=1.0)
+        consumer.run()
 
     @app.cli.command("publish-due")
     def publish_due():

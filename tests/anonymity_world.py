@@ -25,6 +25,7 @@ from portal.domain.proposals import workflow
 from portal.domain.anonymity.release import release_for_review
 from portal.domain.timeutil import now_utc
 from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.files.sanitize import sanitize
 from portal.models import (
     Assignment,
@@ -348,7 +349,7 @@ def build(f, db) -> World:
     """The whole call, from applications to the panel. ``f`` is a Factory
     (used for accounts and the draft only; every step after is a real verb)."""
     now = now_utc()
-    upload_dir = f.app.config["UPLOAD_DIR"]
+    store = store_of(f.app)
     call = f.call(opens_in=timedelta(days=-40), closes_in=timedelta(days=-10), screening_in=timedelta(days=-9),
                   show_department_opinion=True, has_presentation=True, allow_revision_after_presentation=True)
     call.scoring_opens_at = now - timedelta(days=2)
@@ -376,7 +377,7 @@ def build(f, db) -> World:
             proposal.budget_lines[2].note = data.budget_note
         db.commit()
         for upload in data.uploads:
-            storage.store_file(db, upload_dir, sanitize(upload_bytes(data, upload), upload.original_name),
+            storage.store_file(db, store, sanitize(upload_bytes(data, upload), upload.original_name),
                                original_name=upload.original_name, purpose=FilePurpose.ATTACHMENT,
                                group_id=group.id, proposal_id=proposal.id, uploaded_by_id=user.id)
             if upload.exclude:
@@ -442,10 +443,10 @@ def build(f, db) -> World:
         if data.outcome == "reject":
             continue
         proposal = proposals[data.key]
-        redaction.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
+        redaction.scan(db, proposal, staff, now - timedelta(days=3), store=store)
         for term in data.extra_terms:
             redaction.add_extra_term(db, call, proposal, term, staff, now - timedelta(days=3))
-        redaction.scan(db, proposal, staff, now - timedelta(days=3), upload_dir=upload_dir)
+        redaction.scan(db, proposal, staff, now - timedelta(days=3), store=store)
         for row in review_copy.findings_of(db, proposal):
             redaction.decide_finding(db, row, FindingStatus.REDACT, staff, now - timedelta(days=3))
         for attachment in review_copy.review_attachments(db, proposal):
@@ -458,7 +459,7 @@ def build(f, db) -> World:
         problems = redaction.release_problems(db, proposal)
         assert problems == [], (data.key, problems)
     db.commit()
-    release_for_review(db, released, staff, now - timedelta(days=2), upload_dir=upload_dir)
+    release_for_review(db, released, staff, now - timedelta(days=2), store=store)
     db.commit()
 
     for proposal in released:

@@ -4,6 +4,9 @@ rollback per test, data factories and a login helper.
 TEST_DATABASE_URL chooses the backend: a SQLite file by default, or
 PostgreSQL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), where the
 suite creates and drops a schema of its own.
+
+TEST_OBJECT_STORE=s3 keeps the app's files in a real S3-compatible server
+(moto's, on 127.0.0.1; tests/object_store.py) instead of the local disk.
 """
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ from portal.db import db_session
 from portal.migrate import upgrade
 
 from .factories import Factory
+from .object_store import s3_server  # noqa: F401  (a fixture)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_OBJECT_STORE = os.environ.get("TEST_OBJECT_STORE", "").lower()
 
 
 def _postgres_url_with_schema(url: str, schema: str) -> str:
@@ -51,16 +56,21 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def app(database_url, tmp_path_factory, request):
     upload_dir = tmp_path_factory.mktemp("uploads")
     application = create_app("testing", {"DATABASE_URL": database_url, "UPLOAD_DIR": Path(upload_dir),
-                                         "SERVER_NAME": "localhost"})
+                                         "SERVER_NAME": "localhost", **_object_store(request)})
     upgrade(application.extensions["engine"])
     return application
 
 
+def _object_store(request) -> dict:
+    """The app's object store settings: none (the local disk) unless TEST_OBJECT_STORE=s3."""
+    return request.getfixturevalue("s3_server").overrides() if TEST_OBJECT_STORE == "s3" else {}
+
+
 @pytest.fixture()
-def isolated_app(app, tmp_path):
+def isolated_app(app, tmp_path, request):
     """A testing app on a database of its own (a SQLite file, or a schema
     when the suite runs on PostgreSQL), for tests that commit for real from
     several connections: what they leave (a call whose process log cannot
@@ -79,7 +89,7 @@ def isolated_app(app, tmp_path):
     else:
         url = f"sqlite:///{tmp_path / 'isolated.sqlite3'}"
     isolated = create_app("testing", {"DATABASE_URL": url, "UPLOAD_DIR": tmp_path / "uploads",
-                                      "SERVER_NAME": "localhost"})
+                                      "SERVER_NAME": "localhost", **_object_store(request)})
     try:
         upgrade(isolated.extensions["engine"])
         yield isolated

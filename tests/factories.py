@@ -10,6 +10,7 @@ from portal.domain.panel import panel
 from portal.domain.proposals import workflow
 from portal.domain.log.chain import canonical_json, sha256_hex
 from portal.domain.timeutil import now_utc
+from portal.files.objectstore import store_of
 from portal.files.samples import attach_sample_documents
 from portal.models import (
     BudgetKind,
@@ -96,7 +97,7 @@ class Factory:
         self.session.add(group)
         self.session.flush()
         if complete_profile:
-            attach_sample_documents(self.session, self.app.config["UPLOAD_DIR"], group, user.id)
+            attach_sample_documents(self.session, store_of(self.app), group, user.id)
         self.session.commit()
         return user
 

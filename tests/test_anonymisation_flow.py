@@ -16,6 +16,7 @@ from portal.domain.proposals import workflow
 from portal.domain.anonymity.identity import fold
 from portal.domain.timeutil import now_utc
 from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.files.sanitize import sanitize
 from portal.models import (
     DepartmentOpinion,
@@ -111,10 +112,10 @@ def make_world(f, db, *, show_department_opinion=False, attachments=True, panel=
     proposal.budget_lines[2].note = BUDGET_NOTE
     db.commit()
     if attachments:
-        upload_dir = f.app.config["UPLOAD_DIR"]
+        store = store_of(f.app)
         for data, name in ((japanese_pdf(PDF_TEXT), "みなと見守りの会_企画書.pdf"),
                            (png_with_metadata(), "山田花子_活動写真.png")):
-            storage.store_file(db, upload_dir, sanitize(data, name), original_name=name,
+            storage.store_file(db, store, sanitize(data, name), original_name=name,
                                purpose=FilePurpose.ATTACHMENT, group_id=group.id, proposal_id=proposal.id,
                                uploaded_by_id=user.id)
         db.commit()

@@ -36,6 +36,7 @@ from portal.domain.results import publication
 from portal.domain.scoring import progress
 from portal.domain.proposals.proposal_fields import EXPENSE_CATEGORIES, INCOME_CATEGORIES, REQUEST_CATEGORY
 from portal.domain.timeutil import now_utc
+from portal.files.objectstore import store_of
 from portal.migrate import upgrade
 from portal.models import (
     Assignment,
@@ -279,7 +280,7 @@ def test_reviewers_never_see_what_identifies_a_group(demo):
 
 def test_every_log_verifies_with_its_signature_and_published_documents(app, demo):
     key = signing.key_for_app(app)
-    reports = {call.slug: verification.verify_call(demo, call, key, app.config["UPLOAD_DIR"])
+    reports = {call.slug: verification.verify_call(demo, call, key, store_of(app))
                for call in demo_calls(demo)}
     for slug, report in reports.items():
         assert report.ok, (slug, report.problems)
@@ -538,7 +539,7 @@ def test_the_demo_loads_again_into_another_database(app, demo, fresh_engine):
         assert session.scalar(select(func.count()).select_from(Submission)) == 6 + 3 + 7
         key = signing.key_for_app(app)
         for call in session.scalars(select(Call)):
-            report = verification.verify_call(session, call, key, app.config["UPLOAD_DIR"])
+            report = verification.verify_call(session, call, key, store_of(app))
             assert report.ok, (call.slug, report.problems)
         entries = session.scalar(select(func.count()).select_from(LogEntry))
     assert entries == sum(len(process_log.rows(demo, call)) for call in demo_calls(demo))

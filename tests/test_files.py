@@ -20,6 +20,7 @@ from portal.applicant.attachments import file_size
 from portal.auth.sessions import hash_password
 from portal.domain.timeutil import now_utc
 from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.files.sanitize import RejectedFile, clean_filename, sanitize
 from portal.models import FilePurpose, Proposal, Role, StoredFile, User
 
@@ -233,8 +234,12 @@ def attachments_of(db, proposal_id: int) -> list[StoredFile]:
     return list(db.scalars(select(StoredFile).where(StoredFile.proposal_id == proposal_id).order_by(StoredFile.id)))
 
 
-def disk_path(app, stored: StoredFile):
-    return app.config["UPLOAD_DIR"] / "files" / stored.storage_name
+def stored_bytes(app, stored: StoredFile) -> bytes | None:
+    return store_of(app).get(stored.storage_name)
+
+
+def is_stored(app, stored: StoredFile) -> bool:
+    return store_of(app).exists(stored.storage_name)
 
 
 def make_staff(factory) -> User:
@@ -273,10 +278,10 @@ def test_uploaded_pdf_is_stored_clean_under_a_generated_name(client, applicant_w
     assert stored.purpose == FilePurpose.ATTACHMENT
     assert stored.group_id == user.group.id and stored.uploaded_by_id == user.id
     assert len(stored.storage_name) == 32 and int(stored.storage_name, 16) >= 0
-    on_disk = disk_path(app, stored).read_bytes()
-    assert stored.size == len(on_disk)
-    assert stored.sha256 == hashlib.sha256(on_disk).hexdigest()
-    assert_clean_pdf(on_disk)
+    kept = stored_bytes(app, stored)
+    assert stored.size == len(kept)
+    assert stored.sha256 == hashlib.sha256(kept).hexdigest()
+    assert_clean_pdf(kept)
     page = client.get(f"/proposals/{proposal.id}/edit").text
     assert "事業計画.pdf" in page and f"/files/{stored.id}/delete" in page
 
@@ -285,15 +290,14 @@ def test_uploaded_jpeg_loses_exif(client, applicant_with_draft, db, app):
     _user, _call, proposal = applicant_with_draft
     assert upload(client, proposal.id, jpeg_with_exif(), "現地写真.jpg").status_code == 302
     [stored] = attachments_of(db, proposal.id)
-    with Image.open(disk_path(app, stored)) as image:
+    with Image.open(io.BytesIO(stored_bytes(app, stored))) as image:
         assert image.format == "JPEG" and not image.getexif()
-    assert b"SecretCam" not in disk_path(app, stored).read_bytes()
+    assert b"SecretCam" not in stored_bytes(app, stored)
 
 
 def test_fake_pdf_is_refused_next_to_the_field_and_nothing_is_kept(client, applicant_with_draft, db, app):
     _user, _call, proposal = applicant_with_draft
-    files_dir = storage.files_dir(app.config["UPLOAD_DIR"])
-    before = set(files_dir.glob("*"))
+    before = set(store_of(app).names())
     response = upload(client, proposal.id, b"<html><body>not a pdf</body></html>", "申請書.pdf")
     assert response.status_code == 422
     html = response.text
@@ -302,7 +306,7 @@ def test_fake_pdf_is_refused_next_to_the_field_and_nothing_is_kept(client, appli
     assert 'aria-describedby="attachment-file-help attachment-file-error"' in html
     assert "提案書の作成・編集" in html  # the editor, with what was saved, is still there
     assert attachments_of(db, proposal.id) == []
-    assert set(files_dir.glob("*")) == before
+    assert set(store_of(app).names()) == before
 
 
 @pytest.mark.parametrize(
@@ -355,7 +359,7 @@ def test_download_is_an_attachment_with_safe_headers(client, applicant_with_draf
     assert "filename*=UTF-8''%E4%BA%8B%E6%A5%AD%E8%A8%88%E7%94%BB.pdf" in disposition
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "private, no-store"
-    assert response.data == disk_path(app, stored).read_bytes()
+    assert response.data == stored_bytes(app, stored)
 
 
 def test_other_groups_get_404_and_staff_may_read_but_not_delete(client, applicant_with_draft, factory, login, db):
@@ -396,19 +400,18 @@ def test_anonymous_download_goes_to_login(client, applicant_with_draft, db):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_delete_removes_the_row_and_the_disk_file(client, applicant_with_draft, db, app):
+def test_delete_removes_the_row_and_the_stored_file(client, applicant_with_draft, db, app):
     _user, _call, proposal = applicant_with_draft
     upload(client, proposal.id, pdf_with_metadata(), "不要.pdf")
     [stored] = attachments_of(db, proposal.id)
-    path = disk_path(app, stored)
-    assert path.exists()
+    assert is_stored(app, stored)
     token = csrf_token_from(client.get(f"/proposals/{proposal.id}/edit").text)
     assert client.post(f"/files/{stored.id}/delete", data={}).status_code == 400  # no CSRF token
-    assert path.exists()
+    assert is_stored(app, stored)
     response = client.post(f"/files/{stored.id}/delete", data={"csrf_token": token})
     assert response.status_code == 302
     assert attachments_of(db, proposal.id) == []
-    assert not path.exists()
+    assert not is_stored(app, stored)
 
 
 def test_nothing_changes_after_the_deadline(client, applicant_with_draft, db, app, factory):
@@ -426,7 +429,7 @@ def test_nothing_changes_after_the_deadline(client, applicant_with_draft, db, ap
     delete = client.post(f"/files/{stored.id}/delete", data={"csrf_token": token})
     assert delete.status_code == 403
     assert [f.id for f in attachments_of(db, proposal.id)] == [stored.id]
-    assert disk_path(app, stored).exists()
+    assert is_stored(app, stored)
     assert client.get(f"/files/{stored.id}/download").status_code == 200  # still readable
 
 
@@ -494,7 +497,7 @@ def test_group_documents_are_stored_on_the_group(client, factory, login, db, app
     db.expire_all()
     [stored] = user.group.documents
     assert stored.purpose == FilePurpose.RULES and stored.proposal_id is None
-    assert_clean_pdf(disk_path(app, stored).read_bytes())
+    assert_clean_pdf(stored_bytes(app, stored))
     html = client.get("/profile").text
     assert "会則.pdf" in html and f"/files/{stored.id}/download" in html
 
@@ -502,7 +505,7 @@ def test_group_documents_are_stored_on_the_group(client, factory, login, db, app
     assert client.post(f"/files/{stored.id}/delete", data={"csrf_token": token}).status_code == 302
     db.expire_all()
     assert user.group.documents == []
-    assert not disk_path(app, stored).exists()
+    assert not is_stored(app, stored)
 
 
 def test_bad_group_document_keeps_the_profile_form(client, factory, login, db):
@@ -517,29 +520,29 @@ def test_bad_group_document_keeps_the_profile_form(client, factory, login, db):
     assert upload_document(client, "nonsense", pdf_with_metadata(), "a.pdf").status_code == 400
 
 
-# --- disk follows the database ----------------------------------------------------------
+# --- the object store follows the database ---------------------------------------------
 
 def test_a_rolled_back_upload_leaves_no_file(factory, db, app):
     user = factory.applicant()
     clean = sanitize(jpeg_with_exif(), "a.jpg")
-    stored = storage.store_file(db, app.config["UPLOAD_DIR"], clean, original_name="a.jpg",
+    stored = storage.store_file(db, store_of(app), clean, original_name="a.jpg",
                                 purpose=FilePurpose.RULES, group_id=user.group.id)
-    path = disk_path(app, stored)
-    assert path.exists()
+    assert is_stored(app, stored)
     db.rollback()
-    assert not path.exists()
+    assert not is_stored(app, stored)
 
 
-def test_delete_files_of_proposal_removes_disk_files_after_commit(client, applicant_with_draft, db, app):
+def test_delete_files_of_proposal_removes_stored_files_after_commit(client, applicant_with_draft, db, app):
     _user, _call, proposal = applicant_with_draft
     upload(client, proposal.id, pdf_with_metadata(), "a.pdf")
     upload(client, proposal.id, jpeg_with_exif(), "b.jpg")
-    paths = [disk_path(app, f) for f in attachments_of(db, proposal.id)]
-    assert len(paths) == 2 and all(p.exists() for p in paths)
+    store = store_of(app)
+    names = [f.storage_name for f in attachments_of(db, proposal.id)]
+    assert len(names) == 2 and all(store.exists(name) for name in names)
     proposal = db.get(Proposal, proposal.id)
-    storage.delete_files_of_proposal(db, app.config["UPLOAD_DIR"], proposal)
-    assert all(p.exists() for p in paths)  # nothing is removed before the commit
+    storage.delete_files_of_proposal(db, store, proposal)
+    assert all(store.exists(name) for name in names)  # nothing is removed before the commit
     db.delete(proposal)
     db.commit()
     assert attachments_of(db, proposal.id) == []
-    assert not any(p.exists() for p in paths)
+    assert not any(store.exists(name) for name in names)

@@ -17,13 +17,14 @@ from portal.domain.anonymity.release import ReleaseRefused, release_for_review
 from portal.domain.timeutil import now_utc
 from portal.files import decode_budget, sanitize
 from portal.files.decode_budget import MAX_DECODE_BYTES, plan_decode
+from portal.files.objectstore import store_of
 from portal.files.sanitize import RejectedFile
 from portal.models import ProposalStatus
 
 from .conftest import csrf_token_from
 from .test_anonymisation_flow import World, make_world
 from .test_files import attachments_of, png_header_only, upload
-from .test_release import proposal_of, resolve_everything, upload_dir
+from .test_release import proposal_of, resolve_everything
 
 
 def photo(size=(4000, 3000), *, orientation: int | None = 6, progressive=False, profile=True) -> bytes:
@@ -230,7 +231,7 @@ def test_an_image_that_cannot_be_copied_for_reviewers_refuses_the_release(app, d
 
     monkeypatch.setattr(release, "clean_image", busy)
     with pytest.raises(ReleaseRefused) as refused:
-        release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
+        release_for_review(db, [proposal], None, now_utc(), store=store_of(app))
     assert world.code in refused.value.message and "添付資料2：" in refused.value.message
     assert "混み合っています" in refused.value.message
     db.rollback()

@@ -4,13 +4,14 @@ from __future__ import annotations
 import email
 import socketserver
 import threading
+from datetime import timedelta
 from email import policy
 
 import pytest
 from sqlalchemy import select
 
-from portal.mail import send_mail
-from portal.models import OutboxMessage
+from portal.mail import deliver, send_mail
+from portal.models import OutboxMessage, utcnow
 
 
 class RecordingSMTPHandler(socketserver.StreamRequestHandler):
@@ -57,38 +58,92 @@ def smtp_server():
     server.server_close()
 
 
-def test_mail_is_sent_over_smtp_and_body_not_kept(app, db, smtp_server):
-    host, port = smtp_server.server_address
+@pytest.fixture()
+def smtp_config(app):
+    """``use(host, port)`` points the app at an SMTP server for this test."""
     saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
-    app.config.update(MAIL_SERVER=host, MAIL_PORT=port, MAIL_USE_TLS=False)
-    try:
-        with app.test_request_context():
-            record = send_mail("npo@example.jp", "【みなと市】受付のお知らせ", "受付番号 R8-01-0001 を受け付けました。")
-            record_id = record.id
-            db.commit()
-    finally:
-        app.config.update(saved)
+
+    def use(host, port):
+        app.config.update(MAIL_SERVER=host, MAIL_PORT=port, MAIL_USE_TLS=False)
+
+    yield use
+    app.config.update(saved)
+
+
+def fresh(db, record_id):
+    db.expire_all()  # delivery wrote through its own session
+    return db.scalar(select(OutboxMessage).where(OutboxMessage.id == record_id))
+
+
+def test_mail_is_sent_after_the_commit_and_its_body_not_kept(app, db, smtp_server, smtp_config):
+    smtp_config(*smtp_server.server_address)
+    with app.test_request_context():
+        record = send_mail("npo@example.jp", "【みなと市】受付のお知らせ", "受付番号 R8-01-0001 を受け付けました。")
+        record_id = record.id
+        assert smtp_server.messages == []  # nothing leaves inside the transaction
+        db.commit()
     assert len(smtp_server.messages) == 1
     message = email.message_from_bytes(smtp_server.messages[0], policy=policy.default)
     assert message["To"] == "npo@example.jp"
     assert message["Subject"] == "【みなと市】受付のお知らせ"
+    assert message["Message-ID"].startswith(f"<outbox.{record_id}.")
     assert "R8-01-0001" in message.get_content()
     assert any("npo@example.jp" in line for line in smtp_server.envelope)
-    stored = db.scalar(select(OutboxMessage).where(OutboxMessage.id == record_id))
-    assert stored.sent_at is not None and stored.body == ""
+    stored = fresh(db, record_id)
+    assert stored.sent_at is not None and stored.body == "" and stored.attempts == 1
 
 
-def test_unreachable_smtp_keeps_the_message_and_the_error(app, db):
-    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS")}
+def test_a_rolled_back_change_sends_no_mail(app, db, smtp_server, smtp_config):
+    smtp_config(*smtp_server.server_address)
+    with app.test_request_context():
+        send_mail("npo@example.jp", "件名", "本文")
+        db.rollback()
+    assert smtp_server.messages == []
+
+
+def test_unreachable_smtp_keeps_the_message_and_retries_later(app, db, smtp_server, smtp_config):
     # Port 9 on loopback: nothing listens, the connection is refused at once.
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False)
-    try:
-        with app.test_request_context():
-            record = send_mail("npo@example.jp", "件名", "本文")
-    finally:
-        app.config.update(saved)
-    assert record.sent_at is None
-    assert record.error and record.body == "本文"
+    smtp_config("127.0.0.1", 9)
+    with app.test_request_context():
+        record_id = send_mail("npo@example.jp", "件名", "本文").id
+        db.commit()
+    stored = fresh(db, record_id)
+    assert stored.sent_at is None and stored.failed_at is None
+    assert stored.error and stored.body == "本文" and stored.attempts == 1
+    assert stored.next_attempt_at > utcnow() + timedelta(seconds=20)  # the first retry waits
+    with app.app_context():
+        assert deliver(record_id) is None  # not due yet: nothing is tried
+    assert fresh(db, record_id).attempts == 1
+
+    # The mail server is back and the retry is due: it is delivered.
+    smtp_config(*smtp_server.server_address)
+    stored = fresh(db, record_id)  # the app context above ended the session it came from
+    stored.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    with app.app_context():
+        deliver(record_id)
+    stored = fresh(db, record_id)
+    assert stored.sent_at is not None and stored.attempts == 2 and stored.body == ""
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_mail_that_keeps_failing_is_given_up_after_the_last_try(app, db, smtp_config):
+    smtp_config("127.0.0.1", 9)
+    with app.test_request_context():
+        record_id = send_mail("npo@example.jp", "件名", "本文").id
+        db.commit()
+    delays = []
+    with app.app_context():
+        for _ in range(app.config["MAIL_MAX_ATTEMPTS"] - 1):
+            stored = fresh(db, record_id)
+            stored.next_attempt_at = utcnow() - timedelta(seconds=1)
+            db.commit()
+            delays.append(deliver(record_id))
+    stored = fresh(db, record_id)
+    assert stored.failed_at is not None and stored.sent_at is None
+    assert stored.attempts == app.config["MAIL_MAX_ATTEMPTS"]
+    assert delays[-1] is None and all(delays[:-1])
+    assert delays[1] > delays[0]  # the waits grow
 
 
 def test_development_mail_lands_in_the_outbox_page(client, db, app):

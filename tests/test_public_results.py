@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from portal.domain.log import chain, process_log, published_log, signing
 from portal.domain.timeutil import now_utc
-from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.models import Publication
 
 SECRET_NAME = "ないしょの不採択の会"
@@ -68,7 +68,7 @@ def _row(proposal, criteria, sheets, *, rank, outcome, group_name, title=True, r
 
 def write_pdf(app, data: bytes) -> str:
     name = uuid.uuid4().hex
-    storage.path_of(app.config["UPLOAD_DIR"], name).write_bytes(data)
+    store_of(app).put(name, data)
     return name
 
 
@@ -490,7 +490,7 @@ def _check_the_stored_document_and_files(client, real):
     assert client.get(f"/calls/{slug}/results.json").get_json() == real.document
     pdf = client.get(f"/calls/{slug}/results.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    stored = publication.results_pdf_bytes(_session(), real.call, upload_dir=real.settings.upload_dir)
+    stored = publication.results_pdf_bytes(_session(), real.call, store=real.settings.store)
     assert pdf.data == stored and pdf.data.startswith(b"%PDF")
     # The log names the results PDF by its SHA-256: the download is that very file.
     log = client.get(f"/calls/{slug}/log.json").get_json()

@@ -119,7 +119,7 @@ def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_grou
     seals = [e for e in entries if e.kind == chain.SCORE_SEALED]
     assert entries[-2].payload == {"revealed_count": len(seals)} and len(seals) == 6
     # The log pins the stored results PDF; the head is signed with the city's key.
-    pdf = publication.results_pdf_bytes(db, ready.call, upload_dir=settings.upload_dir)
+    pdf = publication.results_pdf_bytes(db, ready.call, store=settings.store)
     assert entries[-1].payload["document_sha256"] == hashlib.sha256(pdf).hexdigest()
     assert entries[-1].payload["url"].endswith(f"/calls/{ready.call.slug}/results/v1.pdf")
     assert (row.head_seq, row.head_hash) == (entries[-1].seq, entries[-1].hash)
@@ -127,8 +127,8 @@ def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_grou
                                        row.head_signature)
     assert row.results_sha256 == hashlib.sha256(chain.canonical_json(row.results)).hexdigest()
     # Stored once: downloads are the same bytes.
-    assert publication.results_pdf_bytes(db, ready.call, upload_dir=settings.upload_dir) == pdf
-    log_pdf = publication.log_pdf_bytes(db, ready.call, upload_dir=settings.upload_dir)
+    assert publication.results_pdf_bytes(db, ready.call, store=settings.store) == pdf
+    log_pdf = publication.log_pdf_bytes(db, ready.call, store=settings.store)
     assert hashlib.sha256(log_pdf).hexdigest() == row.results["log_pdf_sha256"]
     # The log as published now reveals every seal and verifies with the city's key.
     after = publication.log_document(db, ready.call, settings.key)
@@ -140,7 +140,7 @@ def test_publishing_stores_signed_documents_reveals_the_seals_and_tells_the_grou
     assert ready.call.results_published_at is not None
     sent = db.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("審査結果を公表しました"))).all()
     assert sorted(m.recipient for m in sent) == sorted(p.group.contact_email for p in ready.proposals)
-    assert verification.verify_call(db, ready.call, settings.key, settings.upload_dir).ok
+    assert verification.verify_call(db, ready.call, settings.key, settings.store).ok
 
 
 def test_the_results_document_follows_the_contract(db, ready, settings):
@@ -178,7 +178,7 @@ def test_the_results_document_follows_the_contract(db, ready, settings):
 
 def test_the_pdf_is_a4_tagged_with_the_font_embedded_and_carries_the_json_numbers(db, ready, settings):
     document = publish(db, ready, settings).results
-    pdf = publication.results_pdf_bytes(db, ready.call, upload_dir=settings.upload_dir)
+    pdf = publication.results_pdf_bytes(db, ready.call, store=settings.store)
     for page in PdfReader(io.BytesIO(pdf)).pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == \
             (round(A4_POINTS[0]), round(A4_POINTS[1]))
@@ -200,7 +200,7 @@ def test_the_pdf_is_a4_tagged_with_the_font_embedded_and_carries_the_json_number
         for reviewer in p["reviewers"]:
             assert f"{reviewer['reviewer']} {reviewer['total']}" in text
     assert re.search(r"(?m)^1\s*/\s*\d+$", text)  # page numbers
-    log_text = pdf_text(publication.log_pdf_bytes(db, ready.call, upload_dir=settings.upload_dir))
+    log_text = pdf_text(publication.log_pdf_bytes(db, ready.call, store=settings.store))
     assert "審査プロセスの記録" in log_text and document["log_head"]["hash"] in "".join(log_text.split())
 
 
@@ -221,7 +221,7 @@ def test_roster_and_consented_names(factory, db, settings):
 
 def test_a_correction_needs_a_reason_makes_a_new_version_and_keeps_the_old_one(db, ready, settings):
     first = publish(db, ready, settings)
-    first_pdf = publication.results_pdf_bytes(db, ready.call, 1, upload_dir=settings.upload_dir)
+    first_pdf = publication.results_pdf_bytes(db, ready.call, 1, store=settings.store)
     first_document = dict(first.results)
     with pytest.raises(publication.PublicationRefused, match="訂正の理由"):
         publication.publish(db, ready.call, ready.extra["staff"], now_utc(), settings=settings)
@@ -240,10 +240,10 @@ def test_a_correction_needs_a_reason_makes_a_new_version_and_keeps_the_old_one(d
     assert second.results["proposals"][1]["departs"] is True
     assert second.results["counts"]["adopted"] == 2
     # Version 1 is kept as it was, and still verifies.
-    assert publication.results_pdf_bytes(db, ready.call, 1, upload_dir=settings.upload_dir) == first_pdf
+    assert publication.results_pdf_bytes(db, ready.call, 1, store=settings.store) == first_pdf
     assert publication.results_document(db, ready.call, 1) == first_document
     assert publication.results_document(db, ready.call)["version"] == 2
-    assert verification.verify_call(db, ready.call, settings.key, settings.upload_dir).problems == []
+    assert verification.verify_call(db, ready.call, settings.key, settings.store).problems == []
 
 
 # -- the CSV twin ------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ def test_text_that_looks_like_html_or_css_is_printed_and_nothing_is_fetched(fact
         _WATCHED.clear()
     assert _OPENED == []
     assert fetchers and all(f.refused == [] for f in fetchers), [f.refused for f in fetchers]
-    text = pdf_text(publication.results_pdf_bytes(db, s.call, upload_dir=settings.upload_dir))
+    text = pdf_text(publication.results_pdf_bytes(db, s.call, store=settings.store))
     compact = "".join(text.split())
     assert "TOP-SECRET-CONTENT" not in text
     assert "".join(img.split()) in compact  # printed as the text it is

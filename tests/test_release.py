@@ -17,7 +17,7 @@ from portal.domain.log import process_log
 from portal.domain.anonymity.identity import fold
 from portal.domain.anonymity.release import ReleaseRefused, bare_pdf, release_for_review
 from portal.domain.timeutil import now_utc
-from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.models import (
     Assignment,
     Call,
@@ -58,14 +58,10 @@ def proposal_of(db, world: World) -> Proposal:
     return db.get(Proposal, world.proposal_id)
 
 
-def upload_dir(app):
-    return app.config["UPLOAD_DIR"]
-
-
 def resolve_everything(db, app, world: World) -> Proposal:
     """What staff do: scan, redact every finding, look at the image."""
     proposal = proposal_of(db, world)
-    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal, None, now_utc(), store=store_of(app))
     for row in review_copy.findings_of(db, proposal):
         redaction.decide_finding(db, row, FindingStatus.REDACT, None, now_utc())
     for attachment in review_copy.review_attachments(db, proposal):
@@ -77,9 +73,9 @@ def resolve_everything(db, app, world: World) -> Proposal:
 
 def test_release_is_refused_while_findings_are_pending(app, db, world):
     proposal = proposal_of(db, world)
-    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal, None, now_utc(), store=store_of(app))
     with pytest.raises(ReleaseRefused) as refused:
-        release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
+        release_for_review(db, [proposal], None, now_utc(), store=store_of(app))
     message = refused.value.message
     assert world.code in message
     assert "決めていない検出" in message
@@ -90,7 +86,7 @@ def test_release_is_refused_while_findings_are_pending(app, db, world):
 
 def test_release_is_refused_before_any_scan(app, db, world):
     with pytest.raises(ReleaseRefused) as refused:
-        release_for_review(db, [proposal_of(db, world)], None, now_utc(), upload_dir=upload_dir(app))
+        release_for_review(db, [proposal_of(db, world)], None, now_utc(), store=store_of(app))
     assert "スキャンしてください" in refused.value.message
 
 
@@ -112,7 +108,7 @@ def test_release_is_refused_when_the_text_changed_after_the_scan(app, db, seed):
 
 def test_release_is_refused_for_an_image_neither_checked_nor_excluded(app, db, world):
     proposal = proposal_of(db, world)
-    redaction.scan(db, proposal, None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal, None, now_utc(), store=store_of(app))
     redaction.redact_high_confidence(db, proposal, None, now_utc())
     for row in review_copy.findings_of(db, proposal):
         if row.status == FindingStatus.PENDING:
@@ -125,7 +121,7 @@ def test_release_is_refused_for_an_image_neither_checked_nor_excluded(app, db, w
 
 
 def test_the_release_route_lists_what_is_unresolved(client, login, app, db, world):
-    redaction.scan(db, proposal_of(db, world), None, now_utc(), upload_dir=upload_dir(app))
+    redaction.scan(db, proposal_of(db, world), None, now_utc(), store=store_of(app))
     db.commit()
     login(world.staff)
     page = client.get(f"/admin/calls/{world.call_id}/anonymise")
@@ -164,10 +160,10 @@ def test_release_writes_a_clean_copy_and_assigns_the_panel(client, login, app, d
                              .order_by(ReviewAttachment.position)).all()
     for attachment in attachments:
         assert attachment.storage_name and attachment.storage_name not in json.dumps(content)
-        data = storage.path_of(upload_dir(app), attachment.storage_name).read_bytes()
+        data = store_of(app).get(attachment.storage_name)
         assert b"Yamada" not in data and b"minato" not in data
         assert_clean(data.decode("latin-1"), f"the bytes of {attachment.content_type}")
-    pdf_copy = storage.path_of(upload_dir(app), attachments[0].storage_name).read_bytes()
+    pdf_copy = store_of(app).get(attachments[0].storage_name)
     with pikepdf.open(io.BytesIO(pdf_copy)) as pdf:
         assert "/Info" not in pdf.trailer or len(pdf.docinfo) == 0
         assert "/Metadata" not in pdf.Root
@@ -177,7 +173,7 @@ def test_release_writes_a_clean_copy_and_assigns_the_panel(client, login, app, d
         text = subprocess.run([PDFTOTEXT, "-", "-"], input=pdf_copy, capture_output=True, check=True).stdout.decode()
         assert "＜団体名＞" in text and "見守りカフェ" in text
         assert_clean(text, "the reviewer's PDF")
-    image = Image.open(io.BytesIO(storage.path_of(upload_dir(app), attachments[1].storage_name).read_bytes()))
+    image = Image.open(io.BytesIO(store_of(app).get(attachments[1].storage_name)))
     assert not image.info.get("Author") and "exif" not in image.info
 
     # The log and the panel.
@@ -199,7 +195,7 @@ def test_release_writes_a_clean_copy_and_assigns_the_panel(client, login, app, d
                         data={"csrf_token": token})
     assert again.status_code == 409
     with pytest.raises(ReleaseRefused):
-        release_for_review(db, [proposal_of(db, world)], None, now_utc(), upload_dir=upload_dir(app))
+        release_for_review(db, [proposal_of(db, world)], None, now_utc(), store=store_of(app))
 
 
 def test_an_attachment_without_redactions_is_passed_on_without_metadata(app, db, seed):
@@ -211,8 +207,8 @@ def test_an_attachment_without_redactions_is_passed_on_without_metadata(app, db,
     for row in review_copy.findings_of(db, proposal):
         if row.location == f"file:{pdf_attachment.id}":
             redaction.decide_finding(db, row, FindingStatus.DISMISS, None, now_utc())
-    release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
-    data = storage.path_of(upload_dir(app), pdf_attachment.storage_name).read_bytes()
+    release_for_review(db, [proposal], None, now_utc(), store=store_of(app))
+    data = store_of(app).get(pdf_attachment.storage_name)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert len(pdf.docinfo) == 0 and "/Metadata" not in pdf.Root
     assert b"Yamada" not in data
@@ -268,7 +264,7 @@ def test_an_excluded_attachment_never_reaches_reviewers(app, db, world):
     proposal = resolve_everything(db, app, world)
     pdf_attachment, image = review_copy.review_attachments(db, proposal)
     redaction.set_attachment(db, pdf_attachment, excluded=True, checked_by_eye=False)
-    [copy] = release_for_review(db, [proposal], None, now_utc(), upload_dir=upload_dir(app))
+    [copy] = release_for_review(db, [proposal], None, now_utc(), store=store_of(app))
     assert copy.content["attachments"] == [{"id": image.id, "label": "添付資料1", "content_type": "image/png"}]
     assert pdf_attachment.storage_name is None and image.storage_name is not None
 
@@ -280,7 +276,7 @@ def test_reviewers_see_only_the_fields_the_call_chose(app, db, world):
     proposal.call.reviewer_fields = ["title", "purpose", "budget"]
     db.commit()
     resolve_everything(db, app, world)
-    release_for_review(db, [proposal_of(db, world)], None, now_utc(), upload_dir=upload_dir(app))
+    release_for_review(db, [proposal_of(db, world)], None, now_utc(), store=store_of(app))
     db.commit()
     content = db.scalars(select(ReviewCopy).where(ReviewCopy.proposal_id == world.proposal_id)).one().content
     assert [field["key"] for field in content["fields"]] == ["purpose"]

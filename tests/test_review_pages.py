@@ -17,7 +17,7 @@ from portal.domain.panel import conflict_declaration
 from portal.domain.scoring import scoring
 from portal.domain.scoring.scoring import ScoreInput, SheetInput
 from portal.domain.timeutil import now_utc
-from portal.files import storage
+from portal.files.objectstore import store_of
 from portal.files.samples import sample_pdf
 from portal.models import (
     Assignment,
@@ -231,7 +231,7 @@ def add_attachment(db, app, proposal, position=0, excluded=False, listed=True) -
     source = db.scalars(select(StoredFile).where(StoredFile.group_id == proposal.group_id)
                         .order_by(StoredFile.id)).first()
     name = f"{position:02d}" + "ab" * 15
-    storage.path_of(app.config["UPLOAD_DIR"], name).write_bytes(sample_pdf("reviewer copy"))
+    store_of(app).put(name, sample_pdf("reviewer copy"))
     attachment = ReviewAttachment(proposal_id=proposal.id, source_file_id=source.id, position=position,
                                   excluded=excluded, storage_name=name)
     db.add(attachment)

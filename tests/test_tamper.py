@@ -165,8 +165,8 @@ def test_a_published_figure_changed_together_with_its_hash_is_still_caught(app, 
 
 def test_a_stored_pdf_changed_on_disk_fails_verification(app, db, published, settings):
     row = publication.latest(db, published.call)
-    path = publication.stored_pdf_path(settings.upload_dir, row.results_pdf_name)
-    path.write_bytes(path.read_bytes().replace(b"%%EOF", b"%%EOF\n% changed"))
+    stored = publication.stored_pdf_bytes(settings.store, row.results_pdf_name)
+    settings.store.put(row.results_pdf_name, stored.replace(b"%%EOF", b"%%EOF\n% changed"))
     outcome = verify_log(app, published)
     assert outcome.exit_code == 1 and "結果のPDFのSHA-256が記録と一致しません" in outcome.output
 

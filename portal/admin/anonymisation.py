@@ -2,7 +2,9 @@
 the group, decide each finding, preview the reviewer copy and release."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -14,6 +16,7 @@ from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..files import storage
+from ..files.objectstore import current_store
 from ..models import (
     ExtraTerm,
     FindingStatus,
@@ -36,10 +39,6 @@ from .intake_forms import AttachmentSettingForm, ExtraTermForm, ManualRedactionF
 
 LISTED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.REVIEW, ProposalStatus.RESULTS)
 CONTEXT_CHARS = 20
-
-
-def _upload_dir():
-    return current_app.config["UPLOAD_DIR"]
 
 
 @bp.route("/calls/<int:call_id>/anonymise")
@@ -84,7 +83,7 @@ def anonymise_release(call_id: int):
     if not proposals:
         refuse(422, "公開する提案を選んでください。")
     try:
-        copies = release_for_review(db_session, proposals, staff, now_utc(), upload_dir=_upload_dir())
+        copies = release_for_review(db_session, proposals, staff, now_utc(), store=current_store())
     except ReleaseRefused as refused:
         return render_template("admin/anonymise/refused.html", call=call, problems=refused.problems), 409
     codes = "、".join(c.code for c in copies)
@@ -178,7 +177,7 @@ def _checked_post(call_id: int, proposal_id: int):
 @bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/scan")
 def anonymise_scan(call_id: int, proposal_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
-    result = redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    result = redaction.scan(db_session, proposal, staff, now_utc(), store=current_store())
     flash(f"スキャンしました（新しい検出 {result.added}件、内容の変更などで取り消した検出 {result.removed}件）。", "success")
     return _back(call, proposal, "findings")
 
@@ -193,7 +192,7 @@ def anonymise_add_term(call_id: int, proposal_id: int):
     try:
         redaction.add_extra_term(db_session, call, None if form.scope.data == "call" else proposal,
                                    form.term.data, staff, now_utc())
-        redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+        redaction.scan(db_session, proposal, staff, now_utc(), store=current_store())
     except review_copy.AnonymisationError as error:
         form.term.errors = [*form.term.errors, error.message]
         return _proposal_page(call, proposal, term_form=form, status=422)
@@ -206,7 +205,7 @@ def anonymise_delete_term(call_id: int, proposal_id: int, term_id: int):
     call, proposal, staff = _checked_post(call_id, proposal_id)
     term = load_extra_term(call, proposal, term_id)
     redaction.remove_extra_term(db_session, term)
-    redaction.scan(db_session, proposal, staff, now_utc(), upload_dir=_upload_dir())
+    redaction.scan(db_session, proposal, staff, now_utc(), store=current_store())
     flash(f"「{term.term}」を削除して再スキャンしました。", "success")
     return _back(call, proposal, "terms")
 
@@ -277,11 +276,11 @@ def anonymise_attachment_copy(call_id: int, proposal_id: int, attachment_id: int
     """The reviewers' copy of an attachment, for staff to check after release."""
     call, proposal = _load(call_id, proposal_id)
     attachment = load_review_attachment(proposal, attachment_id, copied=True)
-    path = storage.path_of(_upload_dir(), attachment.storage_name)
-    if not path.is_file():
+    data = storage.read_bytes(current_store(), attachment.storage_name)
+    if data is None:
         abort(404)
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(attachment.content_type, "bin")
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+    response = send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
                          download_name=f"{proposal.anonymous_code}_{review_copy.attachment_label(attachment)}.{extension}",
                          conditional=False, etag=False, last_modified=None)
     response.headers["Cache-Control"] = "private, no-store"

@@ -11,15 +11,17 @@ as the published PDF and JSON.
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
 from ..domain.results import decisions, publication, results
 from ..domain.results.aggregation import AggregationError
 from ..domain.timeutil import now_utc, to_jst
-from ..mail import send_mail
-from ..models import DecisionOutcome
+from ..jobs import publish_job
+from ..models import JOB_STATUS_LABELS, DecisionOutcome, Job, JobStatus
 from ..policy import load_released_proposal, load_staff_call, require_staff
 from . import bp
 from .results_forms import DecisionForm, FinaliseForm, GeneralCommentForm, PublishForm, ScheduleForm
@@ -53,8 +55,24 @@ def _page(call, *, finalise_form=None, comment_form=None, schedule_form=None, pu
         finalise_form=finalise_form or FinaliseForm(formdata=None),
         comment_form=comment_form or GeneralCommentForm(formdata=None, general_comment=call.general_comment),
         schedule_form=schedule_form, publish_form=publish_form or PublishForm(formdata=None),
-        publish_error=publish_error, now=now,
+        publish_error=publish_error, now=now, publish_job=_shown_job(call, published),
+        job_status_labels=JOB_STATUS_LABELS,
     ), status
+
+
+def _shown_job(call, published):
+    """The call's publication job while it runs, just after it finished, or
+    when it failed after the latest publication (its message says why
+    nothing was published)."""
+    job = publish_job.latest_job(db_session, call)
+    if job is None:
+        return None
+    if job.status == JobStatus.DONE:
+        recent = job.finished_at and job.finished_at > now_utc() - timedelta(minutes=15)
+        return job if recent else None
+    if job.status == JobStatus.FAILED and published and published[-1].published_at > job.created_at:
+        return None
+    return job
 
 
 # The agreed endpoint name is ``admin.results`` (the function has another
@@ -173,36 +191,63 @@ def results_schedule(call_id: int):
 
 @bp.post("/calls/<int:call_id>/results/publish")
 def results_publish(call_id: int):
+    """Starts publication as a background job and returns at once; the page
+    shows the job's progress. A second click finds the job under way."""
     call = load_staff_call(call_id)
     staff = require_staff()
     form = PublishForm()
     if not form.validate_on_submit():
         return _page(call, publish_form=form, status=422)
     try:
-        row = publication.publish(db_session, call, staff, now_utc(), reason=form.reason.data or "",
-                                  settings=publication.Settings.for_app(current_app), mailer=send_mail,
-                                  expected_version=form.expected_version())
+        job = publish_job.start(db_session, call, staff, now_utc(), reason=form.reason.data or "",
+                                expected_version=form.expected_version())
     except publication.AlreadyPublished as done:
         return _published_elsewhere(call_id, done.message)
     except publication.PublicationRefused as refused:
         return _page(call, publish_form=form, publish_error=refused.message, status=409)
     except IntegrityError:
-        # A race the call's lock did not cover: nothing of this request stays.
+        # Two servers recorded a job for the call at the same moment: the other one stands.
         return _published_elsewhere(call_id, None)
-    what = "訂正した結果（第{}版）".format(row.version) if row.version > 1 else "審査結果"
-    flash(f"{what}を公表し、各団体にメールで知らせました。", "success")
+    if job.active:
+        flash("公表の処理を進めています。PDFの作成に時間がかかることがあります。進み具合はこのページに表示されます。",
+              "success")
     return redirect(url_for("admin.results", call_id=call.id) + "#publish")
 
 
+@bp.get("/jobs/<int:job_id>.json")
+def job_status(job_id: int):
+    """A job's progress for the page that started it (polled by job-progress.js)."""
+    job = db_session.get(Job, job_id)
+    if job is None or job.call_id is None:
+        abort(404)
+    load_staff_call(job.call_id)
+    response = jsonify(job_view(job))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def job_view(job: Job) -> dict:
+    return {"id": job.id, "status": job.status.value, "status_label": JOB_STATUS_LABELS[job.status],
+            "stage": job.stage, "done": job.done, "total": job.total, "message": job.message,
+            "active": job.active, "result": job.result or {}}
+
+
 def _published_elsewhere(call_id: int, message: str | None):
-    """A second click (or a second tab) on 公表 while the first was being
-    written: the first one stands. This request's writes are rolled back
-    and the page shows the results as published, with no error."""
+    """A second click (or a second tab, or a second server) on 公表 while
+    the first was being recorded: the first one stands. This request's
+    writes are rolled back and the page shows the publication under way
+    or done, with no error."""
     db_session.rollback()
     call = load_staff_call(call_id)
     latest = publication.latest(db_session, call)
+    running = publish_job.active_job(db_session, call)
     if message is None:
-        message = (f"結果はすでに公表されています（第{latest.version}版）。" if latest is not None
-                   else "同時に別の操作があったため公表できませんでした。内容を確認して、もう一度お試しください。")
-    flash(message + ("もう一度押す必要はありません。" if latest is not None else ""), "info")
+        if running is not None:
+            message = "公表の処理はすでに始まっています。"
+        elif latest is not None:
+            message = f"結果はすでに公表されています（第{latest.version}版）。"
+        else:
+            message = "同時に別の操作があったため公表できませんでした。内容を確認して、もう一度お試しください。"
+    again = latest is not None or running is not None
+    flash(message + ("もう一度押す必要はありません。" if again else ""), "info")
     return redirect(url_for("admin.results", call_id=call.id) + "#publish")

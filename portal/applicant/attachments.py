@@ -7,6 +7,8 @@ nothing typed elsewhere is touched.
 """
 from __future__ import annotations
 
+import io
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from ..domain.proposals import workflow
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..files import storage
+from ..files.objectstore import current_store
 from ..files.sanitize import RejectedFile, sanitize
 from ..models import FilePurpose, Group, Proposal, StoredFile
 from ..policy import load_own_proposal, load_visible_file, require_applicant
@@ -97,7 +100,7 @@ def upload_attachment(proposal_id: int):
         g.upload_errors = {ATTACHMENT_FIELD: rejected.message}
         return _render_editor(proposal, errors=stored_problems(proposal), status=422)
     stored = storage.store_file(
-        db_session, current_app.config["UPLOAD_DIR"], clean, original_name=name, purpose=FilePurpose.ATTACHMENT,
+        db_session, current_store(), clean, original_name=name, purpose=FilePurpose.ATTACHMENT,
         group_id=proposal.group_id, proposal_id=proposal.id, uploaded_by_id=user.id,
     )
     flash(f"「{stored.original_name}」を添付しました。", "success")
@@ -143,7 +146,7 @@ def upload_document():
         g.upload_errors = {document_field(purpose): rejected.message}
         return _render_profile(group, 422)
     stored = storage.store_file(
-        db_session, current_app.config["UPLOAD_DIR"], clean, original_name=name, purpose=purpose,
+        db_session, current_store(), clean, original_name=name, purpose=purpose,
         group_id=group.id, uploaded_by_id=user.id,
     )
     flash(f"{purpose.label}「{stored.original_name}」を登録しました。", "success")
@@ -155,11 +158,11 @@ def upload_document():
 @bp.get(f"/files/<int(max={MAX_ID}):file_id>/download")
 def download_file(file_id: int):
     stored = load_visible_file(file_id)
-    path = storage.read_path(current_app.config["UPLOAD_DIR"], stored)
-    if path is None:
-        current_app.logger.error("stored file %s (id %s) is missing on disk", stored.storage_name, stored.id)
+    data = storage.read_bytes(current_store(), stored.storage_name)
+    if data is None:
+        current_app.logger.error("stored file %s (id %s) is missing from the store", stored.storage_name, stored.id)
         abort(404)
-    response = send_file(path, mimetype=stored.content_type, as_attachment=True,
+    response = send_file(io.BytesIO(data), mimetype=stored.content_type, as_attachment=True,
                          download_name=stored.original_name, conditional=False, etag=False, last_modified=None)
     response.headers["Cache-Control"] = "private, no-store"
     # Should a browser ever render it in place, it runs nothing.
@@ -182,7 +185,7 @@ def delete_file(file_id: int):
     else:
         target = url_for("applicant.profile", _anchor="documents")
     name = stored.original_name
-    storage.delete_file(db_session, current_app.config["UPLOAD_DIR"], stored)
+    storage.delete_file(db_session, current_store(), stored)
     flash(f"「{name}」を削除しました。", "success")
     return redirect(target)
 

@@ -1,7 +1,7 @@
 """Writing, autosaving, submitting and withdrawing proposals."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +22,7 @@ from ..domain.proposals.proposal_input import parse_proposal_form
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..files import storage
+from ..files.objectstore import current_store
 from ..models import (
     COLLABORATION_FORM_LABELS,
     BudgetKind,
@@ -317,7 +318,7 @@ def delete_draft(proposal_id: int):
         abort(400)
     if proposal.status != ProposalStatus.DRAFT or proposal.submissions:
         refuse(403, "提出済みの提案は削除できません。取下げをご利用ください。")
-    storage.delete_files_of_proposal(db_session, current_app.config["UPLOAD_DIR"], proposal)
+    storage.delete_files_of_proposal(db_session, current_store(), proposal)
     db_session.delete(proposal)
     flash("下書きを削除しました。", "success")
     return redirect(url_for("applicant.dashboard"))

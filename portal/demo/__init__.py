@@ -14,20 +14,19 @@ Everything is built through the portal's own verbs (``build.py``), so the
 process logs verify. ``load_demo_data(session)`` only adds and flushes;
 ``flask seed-demo`` commits. It needs an app context (passwords are hashed
 with the configured argon2id cost; the log is signed with the app's key;
-files go to its UPLOAD_DIR).
+files go to its object store).
 
 The staff and reviewer accounts skip the second factor only where the
 configuration allows it (ALLOW_SECOND_FACTOR_WAIVER: development and tests).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..domain.results import publication
 from ..domain.timeutil import now_utc
+from ..files.objectstore import store_of
 from . import build, calls
 from .content import (  # noqa: F401 - tests import these from here too
     CRITERIA_DESCRIPTIONS,
@@ -72,7 +71,7 @@ def load_demo_data(session: Session) -> None:
     session.add_all([finished, open_call, special])
     session.flush()
 
-    loader = build.Loader(session, now, city, Path(current_app.config["UPLOAD_DIR"]),
+    loader = build.Loader(session, now, city, store_of(current_app),
                           publication.Settings.for_app(current_app))
     loader.accounts(DEMO_PASSWORD, schedule["first_activity"])
     loader.finished(finished, *schedule["finished"])

@@ -21,7 +21,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +35,7 @@ from ..domain.results import decisions, publication, results
 from ..domain.scoring import progress, scoring
 from ..domain.proposals.proposal_fields import DECLARATION_KEYS, TEXT_FIELDS
 from ..domain.timeutil import JST, format_jst, jst_datetime
+from ..files.objectstore import ObjectStore
 from ..files.samples import attach_sample_documents
 from ..models import (
     Assignment,
@@ -115,7 +115,7 @@ class Loader:
     session: Session
     now: datetime
     city: str
-    upload_dir: Path
+    store: ObjectStore
     settings: publication.Settings
     users: dict[str, User] = field(default_factory=dict)  # group key -> applicant account
     reviewers: dict[str, User] = field(default_factory=dict)
@@ -137,7 +137,7 @@ class Loader:
         self.session.flush()
         for spec in GROUPS:
             user = self.users[spec.key]
-            attach_sample_documents(self.session, self.upload_dir, user.group, user.id)
+            attach_sample_documents(self.session, self.store, user.group, user.id)
             for document in user.group.documents:
                 document.uploaded_at = user.created_at + timedelta(minutes=40)
 
@@ -218,7 +218,7 @@ class Loader:
 
     def anonymise(self, proposal: Proposal, group_key: str, at: datetime) -> None:
         """Scan, then decide every finding: identifying ones redacted, the rest kept."""
-        redaction.scan(self.session, proposal, self.staff, at, upload_dir=self.upload_dir)
+        redaction.scan(self.session, proposal, self.staff, at, store=self.store)
         for finding in review_copy.findings_of(self.session, proposal):
             keep = (group_key, finding.text) in KEPT_FINDINGS
             redaction.decide_finding(self.session, finding, FindingStatus.DISMISS if keep else FindingStatus.REDACT,
@@ -227,7 +227,7 @@ class Loader:
         assert not problems, problems
 
     def release(self, proposals: list[Proposal], at: datetime) -> None:
-        release.release_for_review(self.session, proposals, self.staff, at, upload_dir=self.upload_dir)
+        release.release_for_review(self.session, proposals, self.staff, at, store=self.store)
 
     def panel(self, call: Call, at: datetime) -> dict[str, PanelMember]:
         members = {}

@@ -8,6 +8,7 @@ import io
 import pikepdf
 
 from ..models import FilePurpose, Group
+from .objectstore import ObjectStore
 from .sanitize import sanitize
 from .storage import store_file
 
@@ -34,7 +35,7 @@ def sample_pdf(title: str) -> bytes:
     return out.getvalue()
 
 
-def attach_sample_documents(session, upload_dir, group: Group, uploaded_by_id: int | None = None) -> None:
+def attach_sample_documents(session, store: ObjectStore, group: Group, uploaded_by_id: int | None = None) -> None:
     names = {
         FilePurpose.RULES: ("Sample: rules of the group", "規約.pdf"),
         FilePurpose.OFFICERS: ("Sample: list of officers", "役員名簿.pdf"),
@@ -43,5 +44,5 @@ def attach_sample_documents(session, upload_dir, group: Group, uploaded_by_id: i
     for purpose in REQUIRED_DOCUMENTS:
         title, file_name = names[purpose]
         clean = sanitize(sample_pdf(title), file_name)
-        store_file(session, upload_dir, clean, original_name=file_name, purpose=purpose, group_id=group.id,
+        store_file(session, store, clean, original_name=file_name, purpose=purpose, group_id=group.id,
                    uploaded_by_id=uploaded_by_id)

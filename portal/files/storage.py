@@ -1,10 +1,12 @@
-"""Sanitised files on disk under generated names, and their StoredFile rows.
+"""Sanitised files in the object store under generated names, and their
+StoredFile rows.
 
-Files live in ``UPLOAD_DIR/files/<uuid hex>``, never under ``static/``; the
+Files live in the app's object store (``objectstore.py``: by default the
+local disk, ``UPLOAD_DIR/files/<uuid hex>``; never under ``static/``); the
 name a user gave is kept only in the row. Functions here only ``flush``.
 
-The disk follows the database: a file written in a transaction that is
-rolled back is removed again, and a file whose row is deleted is unlinked
+The store follows the database: an object written in a transaction that is
+rolled back is removed again, and an object whose row is deleted is removed
 only after the commit, so a failed request never leaves a row without its
 file nor a file without its row.
 """
@@ -12,41 +14,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
-import uuid
-from pathlib import Path
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..db import session_factory
 from ..models import FilePurpose, Proposal, StoredFile
+from .objectstore import ObjectStore, check_name, new_name
 from .sanitize import CleanFile, clean_filename
 
 log = logging.getLogger(__name__)
 
-_NAME_RE = re.compile(r"^[0-9a-f]{32}$")
 _WRITTEN = "portal_files_written"
 _TO_DELETE = "portal_files_to_delete"
 
 
-def files_dir(upload_dir) -> Path:
-    path = Path(upload_dir) / "files"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def path_of(upload_dir, storage_name: str) -> Path:
-    if not _NAME_RE.match(storage_name or ""):
-        raise ValueError("not a generated storage name")
-    return files_dir(upload_dir) / storage_name
-
-
-def store_file(session: Session, upload_dir, clean: CleanFile, *, original_name: str, purpose: FilePurpose,
+def store_file(session: Session, store: ObjectStore, clean: CleanFile, *, original_name: str, purpose: FilePurpose,
                group_id: int, proposal_id: int | None = None, uploaded_by_id: int | None = None) -> StoredFile:
-    """Write ``clean`` to disk under a new name and add its row (flushed)."""
-    storage_name = write_generated(session, upload_dir, clean.data)
+    """Store ``clean`` under a new name and add its row (flushed)."""
+    storage_name = write_generated(session, store, clean.data)
     stored = StoredFile(
         storage_name=storage_name,
         original_name=clean_filename(original_name, clean.content_type),
@@ -63,35 +49,40 @@ def store_file(session: Session, upload_dir, clean: CleanFile, *, original_name:
     return stored
 
 
-def delete_file(session: Session, upload_dir, stored: StoredFile) -> None:
-    """Delete the row now (flushed) and the disk file once that is committed."""
-    _unlink_after_commit(session, upload_dir, [stored.storage_name])
+def delete_file(session: Session, store: ObjectStore, stored: StoredFile) -> None:
+    """Delete the row now (flushed) and the object once that is committed."""
+    _delete_after_commit(session, store, [stored.storage_name])
     session.delete(stored)
     session.flush()
 
 
-def delete_files_of_proposal(session: Session, upload_dir, proposal: Proposal) -> None:
+def delete_files_of_proposal(session: Session, store: ObjectStore, proposal: Proposal) -> None:
     """Call before deleting a proposal: the rows go with it (ON DELETE
-    CASCADE), the disk files once the deletion is committed."""
+    CASCADE), the objects once the deletion is committed."""
     names = session.scalars(select(StoredFile.storage_name).where(StoredFile.proposal_id == proposal.id)).all()
-    _unlink_after_commit(session, upload_dir, names)
+    _delete_after_commit(session, store, names)
 
 
-def _unlink_after_commit(session: Session, upload_dir, names) -> None:
-    session.info.setdefault(_TO_DELETE, []).extend(path_of(upload_dir, name) for name in names)
+def _delete_after_commit(session: Session, store: ObjectStore, names) -> None:
+    session.info.setdefault(_TO_DELETE, []).extend((store, check_name(name)) for name in names)
 
 
-def read_path(upload_dir, stored: StoredFile) -> Path | None:
-    path = path_of(upload_dir, stored.storage_name)
-    return path if path.is_file() else None
+def read_bytes(store: ObjectStore, name: str | None) -> bytes | None:
+    """The stored bytes, or None when the object is missing or ``name`` is
+    not a generated name (a row pointing nowhere)."""
+    try:
+        check_name(name)
+    except ValueError:
+        return None
+    return store.get(name)
 
 
-def _unlink(paths) -> None:
-    for path in paths:
+def _delete(objects) -> None:
+    for store, name in objects:
         try:
-            path.unlink(missing_ok=True)
+            store.delete(name)
         except OSError:
-            log.exception("could not remove uploaded file %s", path.name)
+            log.exception("could not remove stored file %s from %r", name, store)
 
 
 @event.listens_for(session_factory, "after_commit")
@@ -99,35 +90,34 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the outer transaction may still roll back
     session.info.pop(_WRITTEN, None)
-    _unlink(session.info.pop(_TO_DELETE, []))
+    _delete(session.info.pop(_TO_DELETE, []))
 
 
 @event.listens_for(session_factory, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction) -> None:
     """The outer transaction ended without a commit (rollback, or a session
-    closed mid-way): forget the planned deletions and remove new files."""
+    closed mid-way): forget the planned deletions and remove new objects."""
     if transaction.parent is not None:
         return  # a savepoint: the outer transaction decides
     session.info.pop(_TO_DELETE, None)
-    _unlink(session.info.pop(_WRITTEN, []))
+    _delete(session.info.pop(_WRITTEN, []))
 
 
-def write_generated(session: Session, upload_dir, data: bytes) -> str:
-    """Write bytes under a new generated name, with no StoredFile row (e.g. a
+def _begin(session: Session | scoped_session) -> None:
+    """Begin the session's transaction now, even before any SQL: the rollback
+    of a transaction that never began is a no-op and would leave a new object
+    behind."""
+    actual = session() if isinstance(session, scoped_session) else session
+    if not actual.in_transaction():
+        actual.begin()
+
+
+def write_generated(session: Session, store: ObjectStore, data: bytes) -> str:
+    """Store bytes under a new generated name, with no StoredFile row (e.g. a
     reviewer's copy, which belongs to no group); removed again if the
     transaction rolls back. Returns the storage name."""
-    storage_name = uuid.uuid4().hex
-    path = path_of(upload_dir, storage_name)
-    temporary = path.with_name(f".{storage_name}.part")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    session.info.setdefault(_WRITTEN, []).append(path)
+    _begin(session)
+    storage_name = new_name()
+    store.put(storage_name, data)
+    session.info.setdefault(_WRITTEN, []).append((store, storage_name))
     return storage_name

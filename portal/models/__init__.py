@@ -4,6 +4,7 @@ from .call import Call, CallChange, Criterion
 from .files import FILE_PURPOSE_LABELS, FilePurpose, StoredFile
 from . import guards  # noqa: F401  (registers the flush guards)
 from .group import ACTIVITY_FIELDS, GROUP_KIND_LABELS, Group, GroupKind
+from .jobs import JOB_STATUS_LABELS, Job, JobStatus
 from .log import LogEntry, Publication
 from .mail import OutboxMessage
 from .proposal import (
@@ -48,6 +49,9 @@ from .review import (
 from .user import Invitation, LoginSession, LoginThrottle, RecoveryCode, Role, User
 
 __all__ = [
+    "JOB_STATUS_LABELS",
+    "Job",
+    "JobStatus",
     "ACTIVITY_FIELDS", "COLLABORATION_FORM_LABELS", "FILE_PURPOSE_LABELS", "GROUP_KIND_LABELS",
     "STATUS_LABELS", "Base", "BudgetKind", "BudgetLine", "Call", "CollaborationForm", "Criterion",
     "Declaration", "FilePurpose", "Group", "GroupKind", "LoginSession", "LoginThrottle", "OutboxMessage",

@@ -17,6 +17,7 @@ on every worker within that period (docs/deployment.md).
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from ..domain.log import signing
 from ..domain.results import publication
 from ..domain.timeutil import format_jst
 from ..errors import refuse
+from ..files.objectstore import current_store
 from ..models import Call, LogEntry, Publication
 from .page_cache import page_cache
 
@@ -115,17 +117,15 @@ def stored_pdf(name: str | None, filename: str, cache: str, missing: str, *,
                 published_at: datetime) -> Response:
     if not name:
         refuse(404, missing)
-    try:
-        path = publication.stored_pdf_path(current_app.config["UPLOAD_DIR"], name)
-    except ValueError:
-        path = None
-    if path is None or not path.is_file():
+    data = publication.stored_pdf_bytes(current_store(), name)
+    if data is None:
         current_app.logger.error("stored PDF %s is missing", name)
         refuse(404, missing)
-    # The file was written at publication and never changes: its
-    # Last-Modified is the publication time, not whenever a backup restored it.
-    response = send_file(path, mimetype="application/pdf", download_name=filename, conditional=True, etag=True,
-                         last_modified=published_at)
+    # The object was written at publication under a name of its own and
+    # never changes: the name is its entity tag, and its Last-Modified is the
+    # publication time, not whenever a backup restored it.
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename, conditional=True,
+                         etag=name, last_modified=published_at)
     response.headers["Cache-Control"] = cache
     return response
 

@@ -7,10 +7,11 @@ them at once and tells the secretariat.
 """
 from __future__ import annotations
 
+import io
 from datetime import date
 from urllib.parse import quote
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +23,7 @@ from ..domain.scoring.stages import scoring_open, stages_of, window_text
 from ..domain.timeutil import now_utc, wareki_date
 from ..errors import refuse
 from ..files import storage
+from ..files.objectstore import current_store
 from ..mail import send_mail
 from ..models import Assignment, AssignmentStatus, Role, User
 from . import bp
@@ -144,15 +146,12 @@ def content_disposition(filename: str, fallback: str) -> str:
 def attachment(assignment_id: int, attachment_id: int):
     assignment, copy = load_cleared(assignment_id)
     attachment, listed = policy.load_reviewer_attachment(assignment, copy, attachment_id)
-    try:
-        path = storage.path_of(current_app.config["UPLOAD_DIR"], attachment.storage_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
+    data = storage.read_bytes(current_store(), attachment.storage_name)
+    if data is None:
         abort(404)
     label = listed.get("label") or f"添付資料{attachment.position + 1}"
     extension = CONTENT_TYPE_EXTENSIONS.get(attachment.content_type, "bin")
-    response = send_file(path, mimetype=attachment.content_type, conditional=False, etag=False,
+    response = send_file(io.BytesIO(data), mimetype=attachment.content_type, conditional=False, etag=False,
                          last_modified=None)
     response.headers["Content-Disposition"] = content_disposition(
         attachment_name(copy.code, label, attachment.content_type),

@@ -91,6 +91,11 @@ def live_server(tmp_path_factory):
             [*_flask_cmd(), "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
+    # The job worker beside it, as `make run` starts it (publication and mail
+    # run there, on the SQLite queue file in the instance folder).
+    with open(tmp / "worker.log", "wb") as worker_log:
+        worker = subprocess.Popen([*_flask_cmd(), "worker"], cwd=ROOT, env=env, stdout=worker_log,
+                                  stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", env, log_path, seed)
     try:
         deadline = time.monotonic() + 30
@@ -106,12 +111,13 @@ def live_server(tmp_path_factory):
                 time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for child in (process, worker):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 @pytest.fixture(autouse=True)

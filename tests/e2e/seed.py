@@ -27,6 +27,7 @@ from portal.domain.scoring import scoring
 from portal.domain.proposals.proposal_fields import DECLARATION_KEYS, REQUEST_CATEGORY, TEXT_FIELDS
 from portal.domain.anonymity.release import release_for_review
 from portal.domain.timeutil import now_utc
+from portal.files.objectstore import store_of
 from portal.files.samples import attach_sample_documents
 from portal.models import (
     Assignment,
@@ -113,7 +114,7 @@ def seed_applicant(key: str, call: Call) -> dict:
     )
     db_session.add(group)
     db_session.flush()
-    attach_sample_documents(db_session, current_app.config["UPLOAD_DIR"], group, user.id)
+    attach_sample_documents(db_session, store_of(current_app), group, user.id)
     now = now_utc()
     proposal = Proposal(call=call, group=group, status=ProposalStatus.DRAFT, created_at=now, updated_at=now,
                         title="見守りの下書き")
@@ -205,7 +206,7 @@ def submitted_proposal(call: Call, key: str, name: str, representative: str, mem
                   activity_record="2015年から地域で活動しています。")
     db_session.add(group)
     db_session.flush()
-    attach_sample_documents(db_session, current_app.config["UPLOAD_DIR"], group, account.id)
+    attach_sample_documents(db_session, store_of(current_app), group, account.id)
     proposal = Proposal(call=call, group=group, status=ProposalStatus.DRAFT, created_at=at, updated_at=at)
     for f in TEXT_FIELDS:
         setattr(proposal, f.key, f"{f.label}の内容です。")
@@ -232,13 +233,13 @@ def submitted_proposal(call: Call, key: str, name: str, representative: str, mem
 
 def accept_and_release(call: Call, proposals: list[Proposal], staff: User, at) -> None:
     """受理, scan, redact every finding, release: what staff do in the browser in test_secretariat."""
-    upload_dir = current_app.config["UPLOAD_DIR"]
+    store = store_of(current_app)
     for proposal in proposals:
         intake.decide_intake(db_session, proposal, IntakeOutcome.ACCEPT, "", staff, at)
-        redaction.scan(db_session, proposal, staff, at, upload_dir=upload_dir)
+        redaction.scan(db_session, proposal, staff, at, store=store)
         for finding in review_copy.findings_of(db_session, proposal):
             redaction.decide_finding(db_session, finding, FindingStatus.REDACT, staff, at)
-    release_for_review(db_session, proposals, staff, at + timedelta(minutes=1), upload_dir=upload_dir)
+    release_for_review(db_session, proposals, staff, at + timedelta(minutes=1), store=store)
 
 
 def account_info(account: User, proposal: Proposal | None = None, **extra) -> dict:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...files import storage
+from ...files.objectstore import ObjectStore
 from ...files.text_extract import extract_pdf_text
 from ...models import (
     Call,
@@ -82,7 +83,7 @@ def _require_editable(proposal: Proposal) -> None:
         raise AnonymisationError(f"この提案は「{proposal.status.label}」のため、匿名化の対象ではありません。")
 
 
-def sync_attachments(session: Session, proposal: Proposal, upload_dir) -> list[ReviewAttachment]:
+def sync_attachments(session: Session, proposal: Proposal, store: ObjectStore | None) -> list[ReviewAttachment]:
     """One ReviewAttachment per submitted attachment, with its text layer."""
     existing = {a.source_file_id: a for a in review_attachments(session, proposal)}
     rows = []
@@ -93,8 +94,8 @@ def sync_attachments(session: Session, proposal: Proposal, upload_dir) -> list[R
                                    content_type=stored.content_type)
             session.add(row)
             if stored.content_type == PDF:
-                path = storage.read_path(upload_dir, stored) if upload_dir is not None else None
-                text = extract_pdf_text(path.read_bytes()) if path is not None else None
+                data = storage.read_bytes(store, stored.storage_name) if store is not None else None
+                text = extract_pdf_text(data) if data is not None else None
                 row.extracted_text = text or ""
         row.position = position
         rows.append(row)
@@ -112,12 +113,13 @@ class ScanResult:
     locations: list[str] = field(default_factory=list)
 
 
-def scan(session: Session, proposal: Proposal, staff: User | None, now: datetime, *, upload_dir=None) -> ScanResult:
+def scan(session: Session, proposal: Proposal, staff: User | None, now: datetime, *,
+         store: ObjectStore | None = None) -> ScanResult:
     """Scan every reviewer-visible text (and every attachment's text, even
     excluded ones) and store what was found. Decisions on findings whose text
     has not changed are kept; findings on changed text are dropped."""
     _require_editable(proposal)
-    sync_attachments(session, proposal, upload_dir)
+    sync_attachments(session, proposal, store)
     sources = sources_of(session, proposal, included_only=False)
     fresh = find_identifiers({loc: s.text for loc, s in sources.items()}, identity_for(session, proposal))
     result = ScanResult(locations=list(sources))

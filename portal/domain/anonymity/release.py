@@ -24,6 +24,7 @@ import pikepdf
 from sqlalchemy.orm import Session
 
 from ...files import storage
+from ...files.objectstore import ObjectStore
 from ...files.sanitize import RejectedFile, clean_image, clean_pdf
 from ...models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
 from ...pdf import render_pdf
@@ -54,9 +55,9 @@ class ReleaseRefused(WorkflowError):
 
 
 def release_for_review(session: Session, proposals: Iterable[Proposal], staff: User | None, now: datetime, *,
-                       upload_dir=None) -> list[ReviewCopy]:
-    """Release all of ``proposals`` or none of them. ``upload_dir`` is needed
-    when a proposal has an attachment to copy."""
+                       store: ObjectStore | None = None) -> list[ReviewCopy]:
+    """Release all of ``proposals`` or none of them. ``store`` (the object
+    store) is needed when a proposal has an attachment to copy."""
     proposals = sorted(set(proposals), key=lambda p: (p.call_id, p.anonymous_code or ""))
     if not proposals:
         raise ReleaseRefused({"—": ["公開する提案を選んでください。"]})
@@ -71,13 +72,13 @@ def release_for_review(session: Session, proposals: Iterable[Proposal], staff: U
             previews[proposal.id] = build_content(session, proposal)
         except StaleFindingError:
             raise ReleaseRefused({proposal.anonymous_code: ["スキャンの後に内容が変わっています。再スキャンしてください。"]}) from None
-        if previews[proposal.id].content["attachments"] and upload_dir is None:
-            raise ValueError("upload_dir is needed to copy attachments for reviewers")
+        if previews[proposal.id].content["attachments"] and store is None:
+            raise ValueError("the object store is needed to copy attachments for reviewers")
 
     copies = []
     for proposal in proposals:
         content = previews[proposal.id].content
-        _copy_attachments(session, proposal, upload_dir, {a["id"]: a["label"] for a in content["attachments"]})
+        _copy_attachments(session, proposal, store, {a["id"]: a["label"] for a in content["attachments"]})
         copy = ReviewCopy(proposal_id=proposal.id, call_id=proposal.call_id, code=proposal.anonymous_code,
                           content=content, content_sha256=sha256_hex(canonical_json(content)), released_at=now,
                           released_by_id=staff.id if staff else None)
@@ -100,23 +101,23 @@ def release_for_review(session: Session, proposals: Iterable[Proposal], staff: U
 
 # --- attachments -----------------------------------------------------------------
 
-def _copy_attachments(session: Session, proposal: Proposal, upload_dir, labels: dict[int, str]) -> None:
+def _copy_attachments(session: Session, proposal: Proposal, store: ObjectStore, labels: dict[int, str]) -> None:
     redactions = redacted_by_location(findings_of(session, proposal))
     for attachment in review_attachments(session, proposal):
         if attachment.excluded:
             continue
         source = session.get(StoredFile, attachment.source_file_id)
-        path = storage.read_path(upload_dir, source)
-        if path is None:
+        original = storage.read_bytes(store, source.storage_name)
+        if original is None:
             raise ReleaseRefused({proposal.anonymous_code: [
                 f"{attachment_label(attachment)}のファイルが見つかりません。システム管理者に連絡してください。"]})
         try:
-            data, content_type = reviewer_copy(attachment, path.read_bytes(),
+            data, content_type = reviewer_copy(attachment, original,
                                                redactions.get(f"{FILE}{attachment.id}", []), labels[attachment.id])
         except RejectedFile as rejected:  # an image over today's limits, or the server busy decoding others
             raise ReleaseRefused({proposal.anonymous_code: [f"{attachment_label(attachment)}：{rejected.message}"]}) \
                 from None
-        attachment.storage_name = storage.write_generated(session, upload_dir, data)
+        attachment.storage_name = storage.write_generated(session, store, data)
         attachment.content_type = content_type
 
 

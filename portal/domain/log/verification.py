@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...files import storage
+from ...files.objectstore import ObjectStore
 from ...models import Assignment, Call, PanelMember, Proposal, ReviewSheet, SheetStatus
 from . import chain, process_log, published_log, seals, signing
 from ..results import publication, results
@@ -62,7 +63,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def verify_call(session: Session, call: Call, key: Ed25519PrivateKey, upload_dir) -> CallReport:
+def verify_call(session: Session, call: Call, key: Ed25519PrivateKey, store: ObjectStore) -> CallReport:
     report = CallReport(call.slug)
     entries = process_log.entries(session, call)
     rows = publication.publications(session, call)
@@ -74,7 +75,7 @@ def verify_call(session: Session, call: Call, key: Ed25519PrivateKey, upload_dir
     report.problems += sheet_problems(session, call, entries)
     by_seq = {e.seq: e for e in entries}
     for row in rows:
-        report.problems += [f"第{row.version}版: {p}" for p in publication_problems(row, by_seq, key, upload_dir)]
+        report.problems += [f"第{row.version}版: {p}" for p in publication_problems(row, by_seq, key, store)]
     if rows:
         report.problems += [f"第{rows[-1].version}版: {p}" for p in database_problems(session, call, rows[-1].results)]
     return report
@@ -122,7 +123,8 @@ def sheet_problems(session: Session, call: Call, entries: list[chain.Entry]) -> 
 
 # ---------------------------------------------------------------- publications
 
-def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519PrivateKey, upload_dir) -> list[str]:
+def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519PrivateKey,
+                         store: ObjectStore) -> list[str]:
     problems = []
     document = row.results if isinstance(row.results, dict) else {}
     try:
@@ -135,12 +137,12 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
         problems.append(f"公表の記録（seq {row.head_seq}）が見つからないか、一致しません")
     if not signing.verify_head_signature(signing.public_key_pem(key), row.head_hash, row.head_seq, row.head_signature):
         problems.append("公表時の署名を市の鍵で確認できません")
-    pdf = _stored(upload_dir, row.results_pdf_name)
+    pdf = storage.read_bytes(store, row.results_pdf_name)
     if pdf is None:
         problems.append("保存された結果のPDFがありません")
     elif head is not None and _sha256(pdf) != head.payload.get("document_sha256"):
         problems.append("保存された結果のPDFのSHA-256が記録と一致しません")
-    log_pdf = _stored(upload_dir, row.log_pdf_name)
+    log_pdf = storage.read_bytes(store, row.log_pdf_name)
     if log_pdf is None:
         problems.append("保存された記録のPDFがありません")
     elif _sha256(log_pdf) != document.get("log_pdf_sha256"):
@@ -155,14 +157,6 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
     problems += document_problems(document)
     problems += decision_problems(document, by_seq, row.head_seq)
     return problems
-
-
-def _stored(upload_dir, name: str | None) -> bytes | None:
-    try:
-        path = storage.path_of(upload_dir, name or "")
-    except ValueError:
-        return None
-    return path.read_bytes() if path.is_file() else None
 
 
 def decision_problems(document: dict, by_seq: dict[int, chain.Entry], before: int) -> list[str]:

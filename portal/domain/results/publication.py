@@ -25,7 +25,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -33,20 +32,18 @@ from sqlalchemy.orm import Session
 
 from ..refusals import WrongState
 from ...files import storage
+from ...files.objectstore import ObjectStore, store_of
 from ...models import (
     Assignment,
     Call,
     Proposal,
-    ProposalStatus,
     Publication,
     ReviewSheet,
     User,
 )
 from ..calls.call_lock import lock_call
 from ..log import chain, process_log, published_log, seals, signing
-from ..proposals import workflow
-from . import decisions, result_pdfs, results
-from .aggregation import AggregationError
+from . import decisions, results
 from .results_document import FORMAT, build_document, csv_bytes  # noqa: F401  (the public pages use them from here)
 
 CORRECTION_REASON_MAX = 500
@@ -69,7 +66,7 @@ class AlreadyPublished(PublicationRefused):
 
 @dataclass(frozen=True)
 class Settings:
-    upload_dir: Path
+    store: ObjectStore  # where the PDFs are kept
     key: Ed25519PrivateKey
     base_url: str  # where the public pages live, without a trailing slash
     city_name: str
@@ -77,7 +74,7 @@ class Settings:
     @classmethod
     def for_app(cls, app, base_url: str | None = None) -> Settings:
         base = base_url or app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
-        return cls(upload_dir=Path(app.config["UPLOAD_DIR"]), key=signing.key_for_app(app),
+        return cls(store=store_of(app), key=signing.key_for_app(app),
                    base_url=base.rstrip("/"), city_name=app.config.get("CITY_NAME", ""))
 
 
@@ -127,25 +124,20 @@ def results_document(session: Session, call: Call, version: int | None = None) -
     return None if row is None else row.results
 
 
-def stored_pdf_path(upload_dir, name: str) -> Path:
-    return storage.path_of(upload_dir, name)
+def stored_pdf_bytes(store: ObjectStore, name: str | None) -> bytes | None:
+    """A PDF stored at publication, or None when it is missing."""
+    return storage.read_bytes(store, name)
 
 
-def _stored_bytes(upload_dir, name: str | None) -> bytes | None:
-    if not name:
-        return None
-    path = storage.path_of(upload_dir, name)
-    return path.read_bytes() if path.is_file() else None
-
-
-def results_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir) -> bytes | None:
+def results_pdf_bytes(session: Session, call: Call, version: int | None = None, *,
+                      store: ObjectStore) -> bytes | None:
     row = publication_of(session, call, version)
-    return None if row is None else _stored_bytes(upload_dir, row.results_pdf_name)
+    return None if row is None else stored_pdf_bytes(store, row.results_pdf_name)
 
 
-def log_pdf_bytes(session: Session, call: Call, version: int | None = None, *, upload_dir) -> bytes | None:
+def log_pdf_bytes(session: Session, call: Call, version: int | None = None, *, store: ObjectStore) -> bytes | None:
     row = publication_of(session, call, version)
-    return None if row is None else _stored_bytes(upload_dir, row.log_pdf_name)
+    return None if row is None else stored_pdf_bytes(store, row.log_pdf_name)
 
 
 # ---------------------------------------------------------------- the log document
@@ -255,69 +247,20 @@ def schedule_publication(session: Session, call: Call, when: datetime | None) ->
 def publish(session: Session, call: Call, staff: User | None, now: datetime, reason: str = "", *,
             settings: Settings, mailer: Mailer | None = None, expected_version: int | None = None) -> Publication:
     """Publish the results (or, once published, a corrected version with
-    ``reason``). Flushes; raises ``PublicationRefused`` with a Japanese
-    message. ``mailer(recipient, subject, body)`` tells the groups.
-    ``expected_version`` is the latest version the caller saw (0: none);
-    when another publication came first, ``AlreadyPublished``."""
+    ``reason``) at once, in the caller's transaction, holding the call's
+    lock throughout: for the CLI, the demo data and tests. The staff's
+    button starts a job instead (``portal/jobs/publish_job.py``), which runs
+    the same two steps with the slow one outside any lock. Flushes; raises
+    ``PublicationRefused`` with a Japanese message. ``mailer(recipient,
+    subject, body)`` tells the groups. ``expected_version`` is the latest
+    version the caller saw (0: none); when another publication came first,
+    ``AlreadyPublished``."""
+    from . import publish_steps  # the steps read through this module
+
     lock_call(session, call)
-    previous = latest(session, call)
-    if expected_version is not None and (previous.version if previous else 0) != expected_version:
-        raise AlreadyPublished(previous.version if previous else 0)
-    problem = refusal(session, call, now, reason)
-    if problem:
-        raise PublicationRefused(problem)
-    version = 1 if previous is None else previous.version + 1
-    try:
-        computed = results.compute_all(session, call)
-    except AggregationError as error:
-        raise PublicationRefused(f"集計できないため公表できません：{error.message}") from None
-
-    entries = process_log.entries(session, call)
-    if previous is None:
-        if not any(e.kind == chain.SCORES_REVEALED for e in entries):
-            process_log.append(session, call, chain.SCORES_REVEALED,
-                               {"revealed_count": len(live_seals(entries))}, now)
-    else:
-        process_log.append(session, call, chain.CORRECTION, {
-            "corrects_seq": previous.head_seq, "reason": reason.strip(),
-            "correction": f"審査結果を訂正し、第{version}版として公表します。"}, now)
-    basis = process_log.head(session, call)
-    basis_signature = signing.sign_head(settings.key, basis.hash, basis.seq)
-    urls = urls_for(settings.base_url, call, version)
-
-    log_entries = process_log.entries(session, call)
-    log_pdf = result_pdfs.render_log_pdf(
-        call, log_entries, reveals(session, call, log_entries), city_name=settings.city_name,
-        head_signature=basis_signature, public_key_pem=signing.public_key_pem(settings.key), urls=urls,
-        published_at=now, version=version)
-    document = build_document(session, call, computed, version=version, published_at=now, urls=urls,
-                              basis=basis, basis_signature=basis_signature,
-                              public_key_pem=signing.public_key_pem(settings.key), log_pdf_sha256=sha256_hex(log_pdf))
-    results_pdf = result_pdfs.render_results_pdf(document, city_name=settings.city_name)
-    log_pdf_name = storage.write_generated(session, settings.upload_dir, log_pdf)
-    results_pdf_name = storage.write_generated(session, settings.upload_dir, results_pdf)
-
-    head = process_log.append(session, call, chain.RESULTS_PUBLISHED,
-                              {"url": urls.version_pdf, "document_sha256": sha256_hex(results_pdf)}, now)
-    row = Publication(
-        call_id=call.id, version=version, published_at=now, published_by_id=staff.id if staff else None,
-        reason=(reason or "").strip() if previous else "", results=document,
-        results_sha256=sha256_hex(chain.canonical_json(document)), results_pdf_name=results_pdf_name,
-        log_pdf_name=log_pdf_name, head_seq=head.seq, head_hash=head.hash,
-        head_signature=signing.sign_head(settings.key, head.hash, head.seq))
-    session.add(row)
-    for proposal in computed.inputs.proposals:
-        if proposal.status != ProposalStatus.RESULTS:
-            workflow.record_status(session, proposal, ProposalStatus.RESULTS, staff, now,
-                                   note="審査結果を公表しました。")
-    if call.results_published_at is None:
-        call.results_published_at = now
-    session.flush()
-    if mailer is not None:
-        for recipient, subject, body in result_mails(computed.inputs.proposals, call, settings, urls,
-                                                     correction=previous is not None):
-            mailer(recipient, subject, body)
-    return row
+    prepared = publish_steps.prepare(session, call, now, reason, settings=settings,
+                                     expected_version=expected_version)
+    return publish_steps.complete(session, call, prepared, staff, settings=settings, mailer=mailer)
 
 
 def result_mails(proposals, call: Call, settings: Settings, urls: Urls, *, correction: bool):

@@ -1,0 +1,92 @@
+"""A job's row, written in short transactions of its own.
+
+A worker claims a job before working on it (one atomic UPDATE, so two
+workers given the same id never both run it), reports each stage as it
+starts, and beats a heartbeat while it works: a running job whose
+heartbeat is older than ``JOB_STALL_SECONDS`` belonged to a worker that
+died, and may be claimed again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+
+from ..db import session_factory
+from ..models import Job, JobStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10
+
+
+def claim(job_id: int, stall_seconds: int) -> bool:
+    """Take the job for this worker: queued, or running with a stale heartbeat."""
+    now = utcnow()
+    with session_factory() as session:
+        taken = session.execute(
+            update(Job).where(
+                Job.id == job_id,
+                or_(Job.status == JobStatus.QUEUED,
+                    (Job.status == JobStatus.RUNNING)
+                    & or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < now - timedelta(seconds=stall_seconds))))
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, heartbeat_at=now,
+                    started_at=now, message="")
+            .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+    return taken == 1
+
+
+def report(job_id: int, stage: str, done: int, total: int) -> None:
+    _write(job_id, stage=stage, done=done, total=total, heartbeat_at=utcnow())
+
+
+def beat(job_id: int) -> None:
+    _write(job_id, heartbeat_at=utcnow())
+
+
+def requeue(job_id: int, message: str) -> None:
+    """A try failed and the queue will retry: queued again, still active."""
+    _write(job_id, status=JobStatus.QUEUED, stage="再試行待ち", message=message[:500])
+
+
+def finish(job_id: int, status: JobStatus, message: str = "", result: dict | None = None) -> None:
+    values = {"status": status, "active_key": None, "finished_at": utcnow(), "message": message[:500]}
+    if result is not None:
+        values["result"] = result
+    _write(job_id, **values)
+
+
+def _write(job_id: int, **values) -> None:
+    with session_factory() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(**values)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+
+
+@contextmanager
+def heartbeat(job_id: int, enabled: bool = True):
+    """Beat every ``HEARTBEAT_SECONDS`` from a thread while the body runs
+    (a PDF of hundreds of pages renders for minutes in one call)."""
+    if not enabled:
+        yield
+        return
+    stop = threading.Event()
+
+    def beating():
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                beat(job_id)
+            except Exception:  # a busy database: the next beat will do
+                log.warning("heartbeat of job %s failed", job_id, exc_info=True)
+
+    thread = threading.Thread(target=beating, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
