@@ -23,7 +23,10 @@ from portal.models import (
     ExtraTerm,
     FilePurpose,
     FindingStatus,
+    Job,
+    JobStatus,
     Proposal,
+    ProposalStatus,
     RedactionFinding,
     ReviewAttachment,
     ReviewCopy,
@@ -312,3 +315,33 @@ def test_a_term_for_the_whole_call(client, login, world, db):
     assert term.proposal_id is None
     post(client, world, "/scan")
     assert covered(findings(db, world), "field:background", "中央地区", TEXTS["background"])
+
+
+def test_a_term_for_the_whole_call_is_found_by_rescanning_every_proposal_in_the_worker(client, login, world, db):
+    """すべての提案を再スキャン: a job (run here on the immediate queue,
+    tests/test_job_queue.py runs the real worker) scans each accepted
+    proposal and reports how many it scanned and what it found."""
+    login(world.staff)
+    token = csrf_token_from(client.get(f"/admin/calls/{world.call_id}/anonymise").text)
+    client.post(f"/admin/calls/{world.call_id}/anonymise/terms",
+                data={"csrf_token": token, "term": "中央地区", "scope": "call"})
+    assert not covered(findings(db, world), "field:background", "中央地区", TEXTS["background"])
+    response = client.post(f"/admin/calls/{world.call_id}/anonymise/rescan", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#rescan")
+    db.expire_all()
+    assert covered(findings(db, world), "field:background", "中央地区", TEXTS["background"])
+    job = db.scalars(select(Job).where(Job.call_id == world.call_id, Job.kind == "rescan")).one()
+    assert job.status == JobStatus.DONE and job.done == job.total == 1 and job.active_key is None
+    assert job.result["scanned"] == 1 and job.result["added"] >= 1
+    page = client.get(f"/admin/calls/{world.call_id}/anonymise").text
+    assert "完了：1件をスキャンしました" in page and 'role="status"' in page
+
+
+def test_rescanning_a_call_with_nothing_to_scan_is_refused_with_a_message(client, login, world, db):
+    login(world.staff)
+    token = csrf_token_from(client.get(f"/admin/calls/{world.call_id}/anonymise").text)
+    world_proposal = db.get(Proposal, world.proposal_id)
+    world_proposal.status = ProposalStatus.REVIEW  # as if released: nothing left before release
+    db.commit()
+    response = client.post(f"/admin/calls/{world.call_id}/anonymise/rescan", data={"csrf_token": token})
+    assert response.status_code == 409 and "スキャンする提案がありません" in response.text

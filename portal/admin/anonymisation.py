@@ -3,6 +3,7 @@ the group, decide each finding, preview the reviewer copy and release."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
@@ -14,10 +15,12 @@ from ..domain.anonymity import redaction, review_copy
 from ..domain.anonymity.anonymise import KIND_LABELS, StaleFindingError
 from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
+from ..jobs import rescan_job
 from ..errors import refuse
 from ..files import storage
 from ..files.objectstore import current_store
 from ..models import (
+    JOB_STATUS_LABELS,
     ExtraTerm,
     FindingStatus,
     Proposal,
@@ -67,7 +70,30 @@ def _list_page(call, *, term_form=None, status=200):
         select(ExtraTerm).where(ExtraTerm.call_id == call.id, ExtraTerm.proposal_id.is_(None)).order_by(ExtraTerm.id)
     ).all()
     return render_template("admin/anonymise/list.html", call=call, rows=rows, call_terms=call_terms,
-                           form=EmptyForm(), term_form=term_form or ExtraTermForm(formdata=None)), status
+                           form=EmptyForm(), term_form=term_form or ExtraTermForm(formdata=None),
+                           rescan_job=_shown_rescan(call), job_status_labels=JOB_STATUS_LABELS), status
+
+
+def _shown_rescan(call):
+    """The call's rescan job while it runs, or for a while after it ended."""
+    job = rescan_job.latest_job(db_session, call)
+    if job is None or job.active or job.finished_at is None:
+        return job
+    return job if job.finished_at > now_utc() - timedelta(minutes=15) else None
+
+
+@bp.post("/calls/<int:call_id>/anonymise/rescan")
+def anonymise_rescan_all(call_id: int):
+    """Scan every accepted proposal again, in the job worker (after a term
+    was added for the whole call)."""
+    call = load_staff_call(call_id)
+    staff = require_staff()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    job = rescan_job.start(db_session, call, staff, now_utc())
+    if job.active:
+        flash(f"{job.total}件の提案のスキャンを進めています。進み具合はこのページに表示されます。", "success")
+    return redirect(url_for("admin.anonymise_list", call_id=call.id) + "#rescan")
 
 
 @bp.post("/calls/<int:call_id>/anonymise/release")

@@ -13,7 +13,7 @@
   var delay = 2000;
 
   function show(job) {
-    var counts = job.total ? "（" + job.done + "/" + job.total + "段階）" : "";
+    var counts = job.total ? "（" + job.done + "/" + job.total + "）" : "";
     text.textContent = job.status_label + "：" + job.stage + counts;
     if (bar) { bar.max = job.total || 1; bar.value = job.done; }
     if (message) { message.textContent = job.message; message.hidden = !job.message; }

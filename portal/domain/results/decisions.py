@@ -111,18 +111,24 @@ def record_decision(session: Session, call: Call, proposal: Proposal, *, outcome
     return decision
 
 
-def undecided(session: Session, call: Call) -> list[Proposal]:
-    decided = decisions_of(session, call)
-    return [p for p in results.released_proposals(session, call) if p.id not in decided]
+def undecided(session: Session, call: Call, *, proposals: list[Proposal] | None = None,
+              decided: dict[int, Decision] | None = None) -> list[Proposal]:
+    """Released proposals with no decision. ``proposals`` (released) and
+    ``decided`` may be passed when the caller has loaded them already."""
+    decided = decisions_of(session, call) if decided is None else decided
+    proposals = results.released_proposals(session, call) if proposals is None else proposals
+    return [p for p in proposals if p.id not in decided]
 
 
-def outcomes_payload(session: Session, call: Call) -> list[dict]:
+def outcomes_payload(session: Session, call: Call, *, proposals: list[Proposal] | None = None,
+                     decided: dict[int, Decision] | None = None) -> list[dict]:
     """What ``decision_recorded`` says: every released proposal's outcome
     and reason, by anonymous code."""
-    decided = decisions_of(session, call)
+    decided = decisions_of(session, call) if decided is None else decided
+    proposals = results.released_proposals(session, call) if proposals is None else proposals
     rows = [{"proposal_code": p.anonymous_code, "result": decided[p.id].outcome.value,
              "reason": decided[p.id].reason}
-            for p in results.released_proposals(session, call) if p.id in decided]
+            for p in proposals if p.id in decided]
     return sorted(rows, key=lambda row: code_order(row["proposal_code"]))
 
 
@@ -133,13 +139,17 @@ def last_recorded(session: Session, call: Call) -> LogEntry | None:
     ).first()
 
 
-def finalised(session: Session, call: Call) -> bool:
+def finalised(session: Session, call: Call, *, proposals: list[Proposal] | None = None,
+              decided: dict[int, Decision] | None = None) -> bool:
     """Every released proposal is decided and the decisions are the ones
     last written to the log."""
-    if undecided(session, call):
+    decided = decisions_of(session, call) if decided is None else decided
+    proposals = results.released_proposals(session, call) if proposals is None else proposals
+    if undecided(session, call, proposals=proposals, decided=decided):
         return False
     entry = last_recorded(session, call)
-    return entry is not None and entry.payload.get("outcomes") == outcomes_payload(session, call)
+    return entry is not None and entry.payload.get("outcomes") == outcomes_payload(
+        session, call, proposals=proposals, decided=decided)
 
 
 def finalise(session: Session, call: Call, staff: User | None, now: datetime,

@@ -1,0 +1,87 @@
+"""Scanning every accepted proposal of a call again, as a background job.
+
+After the staff add a term to look for in all of a call's proposals, each
+proposal must be scanned again: at 300 proposals (attachments' text
+included) that is minutes of work. Each proposal is scanned and committed
+on its own, so the findings of the ones done are kept whatever happens
+later, and running the job again only scans again (decisions on findings
+whose text has not changed are kept by ``redaction.scan``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import session_factory
+from ..domain.anonymity import redaction
+from ..domain.anonymity.review_copy import AnonymisationError
+from ..domain.calls.call_lock import lock_call
+from ..domain.refusals import WrongState
+from ..domain.timeutil import now_utc
+from ..files.objectstore import store_of
+from ..models import Call, Job, JobStatus, Proposal, ProposalStatus, User
+from . import progress
+from .queue import enqueue_after_commit
+
+KIND = "rescan"
+STAGE = "提案のスキャン"
+
+
+def active_key(call: Call) -> str:
+    return f"{KIND}:{call.id}"
+
+
+def latest_job(session: Session, call: Call) -> Job | None:
+    return session.scalars(select(Job).where(Job.call_id == call.id, Job.kind == KIND)
+                           .order_by(Job.id.desc()).limit(1)).first()
+
+
+def _accepted_ids(session: Session, call: Call) -> list[int]:
+    return list(session.scalars(select(Proposal.id).where(
+        Proposal.call_id == call.id, Proposal.status == ProposalStatus.ACCEPTED).order_by(Proposal.id)))
+
+
+def start(session: Session, call: Call, staff: User | None, now: datetime, *, huey=None) -> Job:
+    """Record the job (flushed); an active one is returned as it is."""
+    lock_call(session, call)
+    running = session.scalars(select(Job).where(Job.active_key == active_key(call))).first()
+    if running is not None:
+        return running
+    ids = _accepted_ids(session, call)
+    if not ids:
+        raise WrongState("スキャンする提案がありません（審査委員に公開する前の、受理した提案が対象です）。")
+    job = Job(kind=KIND, call_id=call.id, created_by_id=staff.id if staff else None, params={},
+              active_key=active_key(call), stage="開始を待っています", total=len(ids), created_at=now)
+    session.add(job)
+    session.flush()
+    enqueue_after_commit(session, huey or current_app.extensions["huey"], "run_job", job.id)
+    return job
+
+
+def run(job_id: int, *, heartbeat: bool = True) -> None:
+    store = store_of(current_app)
+    with session_factory() as session:
+        job = session.get(Job, job_id)
+        call = session.get(Call, job.call_id)
+        staff_id = job.created_by_id
+        ids = _accepted_ids(session, call)
+    added = removed = skipped = 0
+    with progress.heartbeat(job_id, heartbeat):
+        for done, proposal_id in enumerate(ids, start=1):
+            with session_factory() as session:
+                proposal = session.get(Proposal, proposal_id)
+                staff = session.get(User, staff_id) if staff_id else None
+                try:
+                    result = redaction.scan(session, proposal, staff, now_utc(), store=store)
+                except AnonymisationError:
+                    skipped += 1  # released (or returned) since the job started: nothing to scan
+                    session.rollback()
+                else:
+                    added, removed = added + result.added, removed + result.removed
+                    session.commit()
+            progress.report(job_id, STAGE, done, len(ids))
+    progress.finish(job_id, JobStatus.DONE, result={"scanned": len(ids) - skipped, "added": added,
+                                                      "removed": removed, "skipped": skipped})
