@@ -15,6 +15,14 @@ INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance")
 class BaseConfig:
     TIMEZONE = "Asia/Tokyo"
     CITY_NAME = os.environ.get("PORTAL_CITY_NAME", "みなと市")
+    # お問い合わせ (footer, contact, privacy and accessibility pages). Until
+    # the phone and mail are set the pages say the city is preparing them.
+    CONTACT_DEPARTMENT = os.environ.get("PORTAL_CONTACT_DEPARTMENT", "市民協働課")
+    CONTACT_PHONE = os.environ.get("PORTAL_CONTACT_PHONE", "")
+    CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL", "")
+    CONTACT_HOURS = os.environ.get("PORTAL_CONTACT_HOURS", "平日 8時30分～17時15分（土日祝日・年末年始を除く）")
+    # The date of the last accessibility check stated on /accessibility.
+    ACCESSIBILITY_CHECKED_ON = os.environ.get("PORTAL_ACCESSIBILITY_CHECKED_ON", "2026年12月7日")
     SQLALCHEMY_ECHO = False
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
     UPLOAD_DIR = Path(os.environ.get("PORTAL_UPLOAD_DIR", INSTANCE_DIR / "uploads"))

@@ -11,4 +11,4 @@ def require_login():
 
 
 from . import attachments, profile, proposals, receipts  # noqa: E402,F401
-from . import consent, feedback  # noqa: E402,F401
+from . import consent, feedback, reuse  # noqa: E402,F401

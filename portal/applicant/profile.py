@@ -33,3 +33,6 @@ def profile():
         return redirect(url_for("applicant.profile"))
     status = 422 if form.errors else 200
     return render_template("applicant/profile.html", form=form, group=group), status
+
+
+from . import postcode  # noqa: F401  (its 郵便番号 → 住所 lookup serves this page)

@@ -1,14 +1,18 @@
 """Writing, autosaving, submitting and withdrawing proposals."""
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
-from ..domain.proposals import budget, workflow
+from ..domain.normalize import normalize_text
+from ..domain.proposals import budget, reuse, workflow
 from ..domain.proposals.consent import consent_refusal
 from ..domain.proposals.proposal_fields import (
     DECLARATIONS,
@@ -17,8 +21,8 @@ from ..domain.proposals.proposal_fields import (
     TEXT_FIELDS,
     limits_for,
 )
-from ..domain.normalize import normalize_text
 from ..domain.proposals.proposal_input import parse_proposal_form
+from ..domain.proposals.snapshot import build_snapshot
 from ..domain.timeutil import format_jst, now_utc
 from ..errors import refuse
 from ..files import storage
@@ -27,6 +31,7 @@ from ..models import (
     COLLABORATION_FORM_LABELS,
     BudgetKind,
     Call,
+    IntakeDecision,
     Proposal,
     ProposalStatus,
 )
@@ -41,14 +46,13 @@ def dashboard():
     user = require_applicant()
     now = now_utc()
     proposals = workflow.proposals_of_group(db_session, user.group)
-    open_calls = [
-        c for c in db_session.scalars(select(Call).where(Call.published_at.is_not(None))
-                                      .order_by(Call.fiscal_year.desc(), Call.opens_at.desc(), Call.id)).all()
-        if c.is_open(now)
-    ]
+    # A returned proposal asks for action: whether it can still be corrected.
+    correction_refusals = {p.id: workflow.edit_refusal(p, now) for p in proposals
+                           if p.status == ProposalStatus.RETURNED}
     return render_template(
-        "applicant/dashboard.html", group=user.group, proposals=proposals, open_calls=open_calls, now=now,
-        resend_form=EmptyForm(),
+        "applicant/dashboard.html", group=user.group, proposals=proposals,
+        open_calls=reuse.open_calls(db_session, now), now=now, resend_form=EmptyForm(),
+        correction_refusals=correction_refusals,
     )
 
 
@@ -71,7 +75,10 @@ def new_proposal(slug: str):
     if not call.is_open(now):
         refuse(403, f"この募集は受付期間外です（受付：{format_jst(call.opens_at)} ～ {format_jst(call.closes_at)}）。")
     if request.method == "GET":
-        return render_template("applicant/new.html", call=call, form=EmptyForm())
+        withdrawn = db_session.scalars(select(Proposal).where(
+            Proposal.call_id == call.id, Proposal.group_id == user.group.id,
+            Proposal.status == ProposalStatus.WITHDRAWN).order_by(Proposal.id.desc())).first()
+        return render_template("applicant/new.html", call=call, form=EmptyForm(), withdrawn=withdrawn)
     if not EmptyForm().validate_on_submit():
         abort(400)
     proposal = workflow.start_proposal(db_session, call, user, now)
@@ -134,7 +141,24 @@ def edit_proposal(proposal_id: int):
     return _render_editor(proposal, errors=stored_problems(proposal))
 
 
-def _save(proposal: Proposal):
+_DELETE_ROW = re.compile(r"delete-(income|expense)-([0-9]{1,3})")
+
+
+def _without_deleted_row(formdata, action: str):
+    """A budget row's 「削除」 button without JavaScript: the form as if the
+    row had not been there, and what to tell the person (None when the
+    action deletes nothing)."""
+    match = _DELETE_ROW.fullmatch(action)
+    if match is None:
+        return formdata, None
+    kind, index = match.group(1), int(match.group(2))
+    prefix = f"{kind}-{index}-"
+    kept = MultiDict([(key, value) for key, value in formdata.items(multi=True) if not key.startswith(prefix)])
+    title = budget.KIND_LABELS[BudgetKind(kind)]
+    return kept, f"{title}の{index + 1}行目を削除しました。"
+
+
+def _save(proposal: Proposal, formdata):
     """Shared by the form post and autosave: returns (data, errors) or raises."""
     now = now_utc()
     refusal = workflow.edit_refusal(proposal, now)
@@ -148,7 +172,7 @@ def _save(proposal: Proposal):
         raise workflow.EditConflict(
             "別のタブや端末でこの提案が更新されています。ページを再読み込みして最新の内容を確認してください。"
         )
-    data = parse_proposal_form(request.form)
+    data = parse_proposal_form(formdata)
     workflow.apply_input(proposal, data, now)
     try:
         db_session.flush()
@@ -167,12 +191,17 @@ def save_proposal(proposal_id: int):
     action = request.form.get("action", "save")
     if not EmptyForm().validate_on_submit():
         abort(400)
+    formdata, deleted = _without_deleted_row(request.form, action)
     try:
-        data, errors = _save(proposal)
+        data, errors = _save(proposal, formdata)
     except workflow.EditConflict as conflict:
         flash(conflict.message, "error")
-        return _render_editor(proposal, data=parse_proposal_form(request.form), status=409)
+        return _render_editor(proposal, data=parse_proposal_form(formdata), status=409)
     extra = {"add_income_row": "income", "add_expense_row": "expense", "add_role_row": "roles"}
+    if deleted:
+        # Shown again as typed (like adding a row), so nothing else is lost.
+        flash(deleted, "success")
+        return _render_editor(proposal, data=data, errors=errors)
     if action in extra:
         return _render_editor(proposal, data=data, errors=errors, extra_rows={extra[action]: 3})
     if errors:
@@ -188,7 +217,7 @@ def save_proposal(proposal_id: int):
 def autosave_proposal(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
     try:
-        _data, errors = _save(proposal)
+        _data, errors = _save(proposal, request.form)
     except workflow.EditConflict as conflict:
         return jsonify(ok=False, conflict=True, message=conflict.message), 409
     income, expense = budget.budget_totals(proposal)
@@ -206,14 +235,19 @@ def confirm_proposal(proposal_id: int):
     proposal = load_own_proposal(proposal_id)
     if proposal.status not in workflow.EDITABLE_STATUSES:
         return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
-    user = require_applicant()
-    refusal = workflow.edit_refusal(proposal, now_utc())
-    problems = workflow.submission_problems(proposal, user)
+    return _confirm_page(proposal, require_applicant(), now_utc())
+
+
+def _confirm_page(proposal: Proposal, user, now, status: int = 200, missing_declarations=(), accepted=None):
+    """提出前の確認, with the group's details and the files as the receipt
+    will show them: ``preview`` is the snapshot a submission now would freeze."""
     return render_template(
-        "applicant/confirm.html", proposal=proposal, call=proposal.call, problems=problems, refusal=refusal,
+        "applicant/confirm.html", proposal=proposal, call=proposal.call,
+        problems=workflow.submission_problems(proposal, user), refusal=workflow.edit_refusal(proposal, now),
         declarations=DECLARATIONS, text_fields=TEXT_FIELDS, totals=budget.budget_totals(proposal),
-        forms=COLLABORATION_FORM_LABELS, form=EmptyForm(), missing_declarations=[],
-    )
+        forms=COLLABORATION_FORM_LABELS, form=EmptyForm(), missing_declarations=list(missing_declarations),
+        accepted=accepted, preview=build_snapshot(proposal, now),
+    ), status
 
 
 @bp.post("/proposals/<int:proposal_id>/submit")
@@ -238,13 +272,7 @@ def submit(proposal_id: int):
     except IntegrityError:
         return _lost_race(proposal_id)
     if missing:
-        return render_template(
-            "applicant/confirm.html", proposal=proposal, call=proposal.call,
-            problems=workflow.submission_problems(proposal, user),
-            refusal=workflow.edit_refusal(proposal, now), declarations=DECLARATIONS, text_fields=TEXT_FIELDS,
-            totals=budget.budget_totals(proposal), forms=COLLABORATION_FORM_LABELS, form=EmptyForm(),
-            missing_declarations=missing, accepted=accepted,
-        ), 422
+        return _confirm_page(proposal, user, now, 422, missing_declarations=missing, accepted=accepted)
     try:
         submission = workflow.submit_proposal(db_session, proposal, user, expected, now)
     except (StaleDataError, IntegrityError):
@@ -288,8 +316,13 @@ def proposal_detail(proposal_id: int):
         "applicant/detail.html", proposal=proposal, call=proposal.call,
         edit_refusal=workflow.edit_refusal(proposal, now),
         withdraw_refusal=workflow.withdraw_refusal(proposal, now), form=EmptyForm(),
-        consent_refusal=consent_refusal(proposal),
+        consent_refusal=consent_refusal(proposal), intake_decision=_last_intake_decision(proposal),
     )
+
+
+def _last_intake_decision(proposal: Proposal) -> IntakeDecision | None:
+    return db_session.scalar(select(IntakeDecision).where(IntakeDecision.proposal_id == proposal.id)
+                             .order_by(IntakeDecision.id.desc()).limit(1))
 
 
 @bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])
@@ -306,7 +339,10 @@ def withdraw(proposal_id: int):
             abort(400)
         reason = normalize_text(request.form.get("reason"))[:500]
         workflow.withdraw_proposal(db_session, proposal, user, reason, now)
-        flash("提案を取り下げました。", "success")
+        from ..notifications import send_withdrawal_confirmation
+
+        send_withdrawal_confirmation(proposal, reason, now)
+        flash("提案を取り下げました。確認のメールをお送りしました。", "success")
         return redirect(url_for("applicant.proposal_detail", proposal_id=proposal.id))
     return render_template("applicant/withdraw.html", proposal=proposal, form=form)
 

@@ -19,6 +19,7 @@
   var announcer = document.createElement("p");
   announcer.className = "visually-hidden";
   announcer.setAttribute("aria-live", "polite");
+  announcer.setAttribute("data-announcer", "");  // editor-rows.js speaks through it too
   form.appendChild(announcer);
   function announce(text) {
     announcer.textContent = "";
@@ -141,7 +142,6 @@
         }
         var problems = Object.keys(result.json.errors || {}).length;
         setStatus("自動保存しました（" + result.json.saved_at + "）" + (problems ? "　確認が必要な項目が" + problems + "件あります" : ""), problems > 0);
-        updateTotals(result.json.totals);
         syncErrors(result.json.errors || {});
       } else if (result.status === 409) {
         showConflict(result.json.message);
@@ -218,17 +218,7 @@
     if (summary && !summary.querySelector("li")) { summary.remove(); }
   }
 
-  function yen(n) { return Number(n).toLocaleString("ja-JP") + "円"; }
-  function setText(id, text) {
-    var el = document.getElementById(id);
-    if (el && el.textContent !== text) { el.textContent = text; }
-  }
-  function updateTotals(totals) {
-    if (!totals) { return; }
-    setText("total-income", yen(totals.income));
-    setText("total-expense", yen(totals.expense));
-    setText("total-requested", yen(totals.requested));
-  }
+  // Rows (added, deleted) and the budget's totals live in editor-rows.js.
 
   function scheduleSave() {
     if (conflict) { return; }
@@ -238,47 +228,6 @@
     window.clearTimeout(timer);
     timer = window.setTimeout(function () { save(false); }, 2000);
   }
-
-  // 「行を追加」: a new blank row right here, instead of posting the form
-  // and landing back at the top of a long page.
-  function renumber(el, index) {
-    ["id", "name", "for"].forEach(function (attr) {
-      var value = el.getAttribute(attr);
-      if (value) { el.setAttribute(attr, value.replace(/^(role|income|expense)-\d+-/, "$1-" + index + "-")); }
-    });
-  }
-  var ROW_BODIES = { role: "role-rows", income: "income-rows", expense: "expense-rows" };
-  function addRow(body) {
-    var rows = body.querySelectorAll("tr");
-    if (!rows.length || rows.length >= 40) { return null; }  // the server has the last word
-    var index = rows.length;
-    var row = rows[rows.length - 1].cloneNode(true);
-    row.querySelectorAll(".error").forEach(function (el) { el.remove(); });
-    row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
-    row.querySelectorAll("[id], [name], label[for]").forEach(function (el) { renumber(el, index); });
-    row.querySelectorAll("label").forEach(function (label) {
-      label.textContent = label.textContent.replace(/（\d+行目）/, "（" + (index + 1) + "行目）");
-    });
-    row.querySelectorAll("input, textarea, select").forEach(function (field) {
-      field.removeAttribute("aria-invalid");
-      field.removeAttribute("aria-describedby");
-      if (field.tagName === "SELECT") { field.selectedIndex = 0; } else { field.value = ""; }
-    });
-    body.appendChild(row);
-    return row;
-  }
-  form.querySelectorAll("button[data-add-row]").forEach(function (button) {
-    var body = document.getElementById(button.getAttribute("data-add-row"));
-    if (!body) { return; }
-    button.addEventListener("click", function (event) {
-      var row = addRow(body);
-      if (!row) { return; }  // the button posts the form instead
-      event.preventDefault();
-      var first = row.querySelector("input, textarea, select");
-      if (first) { first.focus(); }
-      announce(body.querySelectorAll("tr").length + "行目を追加しました。");
-    });
-  });
 
   form.querySelectorAll("[data-limit]").forEach(function (field) {
     updateCounter(field, false);
@@ -395,8 +344,9 @@
           var row = /^(role|income|expense)-(\d+)-/.exec(name);
           if (row && !form.querySelector(selector)) {
             // A row added before the copy was kept: add it again.
-            var body = document.getElementById(ROW_BODIES[row[1]]);
-            while (body && body.querySelectorAll("tr").length <= parseInt(row[2], 10) && addRow(body)) { /* grow */ }
+            var body = document.getElementById(row[1] + "-rows");
+            var rows = window.portalRows;  // editor-rows.js
+            while (body && rows && body.querySelectorAll("tr").length <= parseInt(row[2], 10) && rows.add(body)) { /* grow */ }
           }
           form.querySelectorAll(selector).forEach(function (el) {
             if (el.type !== "checkbox") { el.value = [].concat(value)[0]; }

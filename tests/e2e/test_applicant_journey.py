@@ -165,7 +165,9 @@ def test_register_propose_submit_and_withdraw(new_page, a11y, live_server, tmp_p
     # --- confirm and submit ----------------------------------------------------------
     page.get_by_role("button", name="提出前の確認へ進む").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("提出前の確認")
-    expect(page.locator(".summary")).to_contain_text(TITLE)
+    expect(page.locator(".summary").first).to_contain_text(TITLE)
+    # What the receipt will print: the group's details and the attachments.
+    expect(page.locator("#confirm-group")).to_be_visible()
     a11y.check(page, "confirm")
 
     declarations = page.locator("input[name=declarations]")

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from portal.domain.proposals.proposal_fields import REQUEST_CATEGORY
+
 from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
@@ -292,3 +294,130 @@ def test_autosave_keeps_a_budget_row_that_cannot_be_read_yet(new_page, account):
     expect(page.get_by_label("収入の金額（1行目）")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#income-0-amount-error")).to_contain_text("0以上の整数")
     expect(page.locator("#expense-0-category-error")).to_contain_text("区分を一覧から選んでください")
+
+
+# The budget's rows and totals, and the profile's postcode lookup. The
+# "reload" and "phone" drafts are used because no other test looks at their
+# budget or their address; each test types every row it checks.
+
+def fill_row(page, kind: str, row: int, category: str, amount: str, note: str) -> None:
+    title = {"income": "収入", "expense": "支出"}[kind]
+    page.get_by_label(f"{title}の区分（{row}行目）").select_option(category)
+    page.get_by_label(f"{title}の金額（{row}行目）").fill(amount)
+    page.get_by_label(f"{title}の内訳（{row}行目）").fill(note)
+
+
+def test_deleting_a_budget_row_is_at_once_and_stays_deleted(new_page, account, a11y):
+    me = account("reload")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+    if page.get_by_label("支出の区分（3行目）").count() == 0:
+        page.get_by_role("button", name="支出の行を追加").click()
+    fill_row(page, "expense", 1, "消耗品費", "10000", "お茶")
+    fill_row(page, "expense", 2, "旅費・交通費", "20000", "バス代")
+    fill_row(page, "expense", 3, "印刷製本費", "30000", "チラシ")
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("自動保存しました", timeout=15_000)
+    expect(page.locator("#total-expense")).to_have_text("60,000円")
+    a11y.check(page, "editor with delete buttons on the budget rows")
+
+    page.get_by_role("button", name="支出 2行目を削除").click()
+    # Gone at once; the row below takes its place and its number, and has the focus.
+    expect(page.get_by_label("支出の内訳（2行目）")).to_have_value("チラシ")
+    expect(page.get_by_label("支出の区分（2行目）")).to_be_focused()
+    expect(page.get_by_role("button", name="支出 2行目を削除")).to_be_visible()
+    expect(page.locator("#proposal-form [aria-live=polite]")).to_have_text("行を削除しました")
+    expect(page.locator("#total-expense")).to_have_text("40,000円")
+    expect(status).to_have_text(re.compile("^自動保存しました"), timeout=15_000)
+
+    page.reload()
+    expect(page.get_by_label("支出の内訳（1行目）")).to_have_value("お茶")
+    expect(page.get_by_label("支出の内訳（2行目）")).to_have_value("チラシ")
+    expect(page.get_by_label("支出の内訳（3行目）")).to_have_value("")
+    expect(page.locator("#total-expense")).to_have_text("40,000円")
+
+    # The last row: the focus goes to the button that adds a row.
+    rows = page.locator("#expense-rows tr")
+    last = rows.count()
+    page.get_by_role("button", name=f"支出 {last}行目を削除").click()
+    expect(rows).to_have_count(last - 1)
+    expect(page.get_by_role("button", name="支出の行を追加")).to_be_focused()
+    a11y.assert_clean()
+
+
+def test_totals_follow_the_typing_and_amounts_get_separators_on_leaving_the_box(new_page, account):
+    me = account("reload")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"])
+    page.context.set_offline(True)  # so every figure below comes from the browser, not a save
+    total_income, total_expense = page.locator("#total-income"), page.locator("#total-expense")
+
+    page.get_by_label("収入の区分（1行目）").select_option(REQUEST_CATEGORY)
+    amount = page.get_by_label("収入の金額（1行目）")
+    amount.fill("")
+    amount.press_sequentially("２４００００")
+    expect(total_income).to_have_text("240,000円")
+    expect(page.locator("#total-requested")).to_have_text("240,000円")
+    expect(amount).to_have_value("２４００００")  # as typed while the box has the focus
+    page.get_by_label("収入の内訳（1行目）").fill("市の負担金")
+    expect(amount).to_have_value("240,000")
+
+    fill_row(page, "income", 2, "自己資金", "1,000", "会費")
+    fill_row(page, "expense", 1, "消耗品費", "250000", "お茶")
+    fill_row(page, "expense", 2, "旅費・交通費", "五万", "読めない金額")
+    expect(total_income).to_have_text("241,000円")
+    expect(page.locator("#total-requested")).to_have_text("240,000円")  # 自己資金 is not asked of the city
+    expect(total_expense).to_have_text("250,000円")  # 五万 is not an amount (yet)
+    expect(page.locator("#total-balance")).to_have_text("-9,000円")
+    expect(page.get_by_label("支出の金額（1行目）")).to_have_value("250,000")
+    expect(page.get_by_label("支出の金額（2行目）")).to_have_value("五万")  # left exactly as typed
+    expect(page.locator("#save-status")).not_to_contain_text("自動保存しました")
+
+    page.context.set_offline(False)
+    page.get_by_label("支出の金額（2行目）").fill("５０，０００")
+    expect(total_expense).to_have_text("300,000円")
+    expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=20_000)
+    page.reload()
+    expect(page.get_by_label("支出の金額（2行目）")).to_have_value("50,000")
+    expect(total_expense).to_have_text("300,000円")
+
+
+def test_postcode_lookup_fills_an_empty_address_and_only_offers_over_a_typed_one(new_page, account, a11y):
+    me = account("phone")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    page.goto("/profile")
+    postcode, address = page.get_by_label("郵便番号"), page.get_by_label("所在地")
+    status = page.locator("#postal_code-lookup-status")
+    lookup = page.get_by_role("button", name="住所を検索")
+
+    address.fill("")
+    postcode.fill("１００－０００１")
+    lookup.click()
+    expect(address).to_have_value("東京都千代田区千代田")
+    expect(address).to_be_focused()  # ready for the 番地
+    expect(status).to_contain_text("所在地に「東京都千代田区千代田」を入れました")
+    expect(status).to_have_attribute("aria-live", "polite")
+
+    # What was typed stays until the person chooses the address found.
+    address.fill("みなと市中央1-2-3")
+    postcode.fill("060-0000")
+    lookup.click()
+    expect(status).to_contain_text("北海道札幌市中央区")
+    expect(address).to_have_value("みなと市中央1-2-3")
+    a11y.check(page, "profile with an address suggestion")
+    page.get_by_role("button", name="所在地をこの住所に置き換える").click()
+    expect(address).to_have_value("北海道札幌市中央区")
+    page.get_by_role("button", name="元に戻す").click()
+    expect(address).to_have_value("みなと市中央1-2-3")
+
+    postcode.fill("000-0000")
+    lookup.click()
+    expect(status).to_contain_text("この郵便番号の住所は見つかりませんでした")
+    postcode.fill("12345")
+    lookup.click()
+    expect(status).to_have_text("郵便番号は7桁の数字で入力してください（例: 123-4567）。")
+    expect(address).to_have_value("みなと市中央1-2-3")
+    a11y.assert_clean()

@@ -94,8 +94,11 @@ def test_intake_anonymisation_and_release(new_page, a11y, live_server):
     group_page.wait_for_url("**/mypage")
     group_page.goto(f"/proposals/{returned['proposal_id']}")
     expect(group_page.locator("#proposal-status")).to_have_text("差し戻し")
-    expect(group_page.locator(".timeline")).to_contain_text(f"差し戻しの理由：{RETURN_REASON}")
-    expect(group_page.locator(".timeline")).to_contain_text("修正期限")
+    # The reason and the deadline are shown once, in the intake result (the history points there).
+    expect(group_page.locator("#intake-result")).to_contain_text("差し戻しの理由")
+    expect(group_page.locator("#intake-result")).to_contain_text(RETURN_REASON)
+    expect(group_page.locator("#intake-result")).to_contain_text("修正期限")
+    expect(group_page.get_by_text(RETURN_REASON)).to_have_count(1)
     a11y.check(group_page, "applicant: returned proposal")
 
     # --- anonymisation of the accepted proposal ---------------------------------------------

@@ -23,17 +23,17 @@ from ...models import (
     User,
 )
 from ..refusals import WrongState
+from ..timeutil import format_jst
+from . import budget
+from .budget import budget_totals, requested_amount
 from .proposal_fields import (
     DECLARATION_KEYS,
     REQUEST_CATEGORY,
     TEXT_FIELDS,
     limits_for,
 )
-from . import budget
-from .budget import budget_totals, requested_amount
 from .proposal_input import ProposalInput
 from .snapshot import build_snapshot, snapshot_digest
-from ..timeutil import format_jst
 
 EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
 WITHDRAWABLE_STATUSES = (ProposalStatus.SUBMITTED, ProposalStatus.INTAKE, ProposalStatus.RETURNED)
@@ -342,6 +342,7 @@ def withdraw_proposal(session: Session, proposal: Proposal, user: User, reason: 
     if refusal:
         raise WorkflowError(refusal)
     record_status(session, proposal, ProposalStatus.WITHDRAWN, user, now, note=reason)
+    proposal.updated_at = now
     session.flush()
 
 
