@@ -13,7 +13,7 @@ from portal.domain.results import publication
 from portal.domain.timeutil import now_utc
 from portal.jobs import publish_job
 from portal.jobs.tasks import sweep_once
-from portal.models import Job, JobStatus, Publication
+from portal.models import Job, JobStatus, LoginThrottle, Publication, utcnow
 
 from .results_support import decide_as_recommended, use_temporary_key
 from .test_publication import scored_call
@@ -97,3 +97,20 @@ def test_job_progress_is_not_shown_to_applicants_or_visitors(client, factory, db
     assert client.get(f"/admin/jobs/{job.id}.json").status_code in (302, 401)
     login(factory.applicant())
     assert client.get(f"/admin/jobs/{job.id}.json").status_code == 403
+
+
+def test_the_sweep_deletes_login_throttle_counters_long_expired(app, db):
+    window = timedelta(seconds=app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    now = utcnow()
+    db.add_all([
+        LoginThrottle(account_key="old@example.jp", ip_address="203.0.113.1", attempts=5,
+                      window_started_at=now - window - timedelta(days=2)),
+        LoginThrottle(account_key="recent@example.jp", ip_address="203.0.113.2", attempts=2,
+                      window_started_at=now - window - timedelta(hours=1)),
+        LoginThrottle(account_key="now@example.jp", ip_address="203.0.113.3", attempts=1, window_started_at=now),
+    ])
+    db.commit()
+    assert sweep_once(app, app.extensions["huey"])["throttles"] == 1
+    db.expire_all()
+    left = sorted(db.scalars(select(LoginThrottle.account_key)))
+    assert left == ["now@example.jp", "recent@example.jp"]

@@ -6,7 +6,8 @@
   the next with a growing delay (``mail.retry_delay``).
 - ``sweep()``, every minute and when a worker starts: enqueues again what
   was lost (a job whose worker died, a job or mail whose enqueue failed
-  because the queue was down) and starts scheduled publications.
+  because the queue was down), starts scheduled publications and deletes
+  login-throttle counters whose window ended over a day ago.
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from .. import mail
 from ..db import session_factory
-from ..models import Job, JobStatus, OutboxMessage, utcnow
+from ..models import Job, JobStatus, LoginThrottle, OutboxMessage, utcnow
 from . import progress, publish_job, rescan_job
 from .queue import enqueue_now, remember_task
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 HANDLERS = {publish_job.KIND: publish_job.run, rescan_job.KIND: rescan_job.run}
 JOB_RETRIES = 2
 LOST_AFTER_SECONDS = 120  # queued this long and never started: enqueue again
+THROTTLE_KEPT_AFTER_WINDOW = timedelta(days=1)  # for a look at last night's attempts
 
 
 def register(app: Flask, huey: Huey) -> None:
@@ -123,7 +125,20 @@ def sweep_once(app: Flask, huey: Huey) -> dict[str, int]:
     for message_id in unsent:
         counts["mails"] += enqueue_now(huey, "deliver_mail", message_id)
     counts["scheduled"] = _start_scheduled(huey, now)
+    counts["throttles"] = purge_login_throttles(now - timedelta(seconds=app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+                                                - THROTTLE_KEPT_AFTER_WINDOW)
     return counts
+
+
+def purge_login_throttles(before) -> int:
+    """Counters whose window started before ``before`` count nothing any
+    more (the next attempt would start a new window): delete them, so the
+    table does not grow with every address that ever mistyped."""
+    with session_factory() as session:
+        deleted = session.execute(delete(LoginThrottle).where(LoginThrottle.window_started_at < before)
+                                  .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+    return deleted
 
 
 def _start_scheduled(huey: Huey, now) -> int:
