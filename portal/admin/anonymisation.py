@@ -3,7 +3,6 @@ the group, decide each finding, preview the reviewer copy and release."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from ..domain.anonymity import redaction, review_copy
 from ..domain.anonymity.anonymise import KIND_LABELS, StaleFindingError
 from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
-from ..jobs import rescan_job
+from ..jobs import progress, rescan_job
 from ..errors import refuse
 from ..files import storage
 from ..files.objectstore import current_store
@@ -77,9 +76,7 @@ def _list_page(call, *, term_form=None, status=200):
 def _shown_rescan(call):
     """The call's rescan job while it runs, or for a while after it ended."""
     job = rescan_job.latest_job(db_session, call)
-    if job is None or job.active or job.finished_at is None:
-        return job
-    return job if job.finished_at > now_utc() - timedelta(minutes=15) else None
+    return job if job is not None and (job.active or progress.recently_ended(job, now_utc())) else None
 
 
 @bp.post("/calls/<int:call_id>/anonymise/rescan")

@@ -11,8 +11,6 @@ as the published PDF and JSON.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +18,7 @@ from ..db import db_session
 from ..domain.results import decisions, publication, results
 from ..domain.results.aggregation import AggregationError
 from ..domain.timeutil import now_utc, to_jst
-from ..jobs import publish_job
+from ..jobs import progress, publish_job
 from ..models import JOB_STATUS_LABELS, DecisionOutcome, Job, JobStatus
 from ..policy import load_released_proposal, load_staff_call, require_staff
 from . import bp
@@ -68,8 +66,7 @@ def _shown_job(call, published):
     if job is None:
         return None
     if job.status == JobStatus.DONE:
-        recent = job.finished_at and job.finished_at > now_utc() - timedelta(minutes=15)
-        return job if recent else None
+        return job if progress.recently_ended(job, now_utc()) else None
     if job.status == JobStatus.FAILED and published and published[-1].published_at > job.created_at:
         return None
     return job

@@ -13,7 +13,8 @@ import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from ..db import session_factory
 from ..models import Job, JobStatus, utcnow
@@ -21,6 +22,25 @@ from ..models import Job, JobStatus, utcnow
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
+
+
+def call_key(kind: str, call_id: int) -> str:
+    """``Job.active_key`` of a call's job of ``kind``: one under way at a time."""
+    return f"{kind}:{call_id}"
+
+
+def active_call_job(session: Session, kind: str, call_id: int) -> Job | None:
+    return session.scalars(select(Job).where(Job.active_key == call_key(kind, call_id))).first()
+
+
+def latest_call_job(session: Session, kind: str, call_id: int) -> Job | None:
+    return session.scalars(select(Job).where(Job.call_id == call_id, Job.kind == kind)
+                           .order_by(Job.id.desc()).limit(1)).first()
+
+
+def recently_ended(job: Job | None, now, minutes: int = 15) -> bool:
+    """A finished job is still worth showing on the page that started it."""
+    return job is not None and job.finished_at is not None and job.finished_at > now - timedelta(minutes=minutes)
 
 
 def claim(job_id: int, stall_seconds: int) -> bool:

@@ -12,7 +12,6 @@ from datetime import datetime
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import session_factory
@@ -31,16 +30,15 @@ FAILED_MESSAGE = ("公表の処理中にエラーが発生したため、公表�
 
 
 def active_key(call: Call) -> str:
-    return f"{KIND}:{call.id}"
+    return progress.call_key(KIND, call.id)
 
 
 def active_job(session: Session, call: Call) -> Job | None:
-    return session.scalars(select(Job).where(Job.active_key == active_key(call))).first()
+    return progress.active_call_job(session, KIND, call.id)
 
 
 def latest_job(session: Session, call: Call) -> Job | None:
-    return session.scalars(select(Job).where(Job.call_id == call.id, Job.kind == KIND)
-                           .order_by(Job.id.desc()).limit(1)).first()
+    return progress.latest_call_job(session, KIND, call.id)
 
 
 def start(session: Session, call: Call, staff: User | None, now: datetime, reason: str = "", *,

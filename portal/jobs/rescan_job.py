@@ -31,12 +31,11 @@ STAGE = "提案のスキャン"
 
 
 def active_key(call: Call) -> str:
-    return f"{KIND}:{call.id}"
+    return progress.call_key(KIND, call.id)
 
 
 def latest_job(session: Session, call: Call) -> Job | None:
-    return session.scalars(select(Job).where(Job.call_id == call.id, Job.kind == KIND)
-                           .order_by(Job.id.desc()).limit(1)).first()
+    return progress.latest_call_job(session, KIND, call.id)
 
 
 def _accepted_ids(session: Session, call: Call) -> list[int]:
@@ -47,7 +46,7 @@ def _accepted_ids(session: Session, call: Call) -> list[int]:
 def start(session: Session, call: Call, staff: User | None, now: datetime, *, huey=None) -> Job:
     """Record the job (flushed); an active one is returned as it is."""
     lock_call(session, call)
-    running = session.scalars(select(Job).where(Job.active_key == active_key(call))).first()
+    running = progress.active_call_job(session, KIND, call.id)
     if running is not None:
         return running
     ids = _accepted_ids(session, call)

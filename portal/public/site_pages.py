@@ -6,20 +6,13 @@ from flask import current_app, render_template
 
 from . import bp
 
-# Used until the city sets CONTACT_* in its configuration.
-DEFAULT_DEPARTMENT = "市民協働課"
-
-
 def contact_details() -> dict:
-    """The secretariat's contact as the city configured it; phone and mail
-    stay empty (and the page says so) until the city sets them."""
+    """The secretariat's contact as the city configured it (config.py holds
+    the defaults); phone and mail stay empty, and the page says so, until
+    the city sets them."""
     config = current_app.config
-    return {
-        "department": config.get("CONTACT_DEPARTMENT") or DEFAULT_DEPARTMENT,
-        "phone": config.get("CONTACT_PHONE") or "",
-        "email": config.get("CONTACT_EMAIL") or "",
-        "hours": config.get("CONTACT_HOURS") or "平日 8時30分～17時15分（土日祝日・年末年始を除く）",
-    }
+    return {"department": config["CONTACT_DEPARTMENT"], "phone": config["CONTACT_PHONE"],
+            "email": config["CONTACT_EMAIL"], "hours": config["CONTACT_HOURS"]}
 
 
 @bp.get("/contact")
@@ -35,4 +28,4 @@ def privacy():
 @bp.get("/accessibility")
 def accessibility():
     return render_template("public/accessibility.html", contact=contact_details(),
-                           checked_on=current_app.config.get("ACCESSIBILITY_CHECKED_ON") or "")
+                           checked_on=current_app.config["ACCESSIBILITY_CHECKED_ON"])
