@@ -69,6 +69,10 @@ class BaseConfig:
     JOB_WORKERS = int(os.environ.get("JOB_WORKERS", 2))
     # The worker lowers its CPU priority by this much (0: not at all).
     JOB_WORKER_NICE = int(os.environ.get("JOB_WORKER_NICE", 10))
+    # "idle": the worker runs only on CPU time that nothing else wants
+    # (Linux's SCHED_IDLE), so rendering a large call's PDFs for minutes
+    # does not slow an applicant's autosave; "normal": the nice value only.
+    JOB_WORKER_CPU_POLICY = os.environ.get("JOB_WORKER_CPU_POLICY", "idle")
     # A running job whose worker has not written its heartbeat for this long
     # is taken to have died and is run again.
     JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", 90))
@@ -130,6 +134,9 @@ class TestingConfig(BaseConfig):
     # A task runs in the thread that enqueued it, right after the commit;
     # tests/test_job_queue.py runs real workers on SQLite and Redis queues.
     JOB_QUEUE_URL = os.environ.get("TEST_JOB_QUEUE_URL", "immediate")
+    # Test workers share the cores with pytest's own processes, which would
+    # keep an idle-class worker waiting; the policy has a test of its own.
+    JOB_WORKER_CPU_POLICY = os.environ.get("JOB_WORKER_CPU_POLICY", "normal")
 
 
 class ProductionConfig(BaseConfig):
@@ -139,6 +146,12 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     ALLOW_SECOND_FACTOR_WAIVER = False
+    # No localhost default: published documents and mails carry this address,
+    # and results are not published until PORTAL_BASE_URL is set.
+    PUBLIC_BASE_URL = os.environ.get("PORTAL_BASE_URL", "")
+    # Links in mails are built on PUBLIC_BASE_URL, never on the request's
+    # Host header (portal/links.py).
+    MAIL_LINKS_FROM_BASE_URL = True
 
     @classmethod
     def check(cls) -> None:

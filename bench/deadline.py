@@ -308,7 +308,8 @@ class Scenario:
         return True
 
     def write_and_submit(self, browser: Browser, jar: CookieJar, result: ApplicantResult) -> None:
-        edit_path = f"/proposals/{result.proposal_id}/edit"
+        # The form is in steps: MARKER_FIELD (団体の実績) is on the 内容 step.
+        edit_path = f"/proposals/{result.proposal_id}/edit/content"
         fields = self.open_editor(browser, result, edit_path)
         if fields is None:
             return

@@ -104,6 +104,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applicant_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(review_bp)
+    from .adoption import admin_bp as adoption_admin_bp, bp as adoption_bp, public_bp as adoption_public_bp
+    from .department import bp as department_bp
+
+    app.register_blueprint(adoption_admin_bp)
+    app.register_blueprint(adoption_bp)
+    app.register_blueprint(adoption_public_bp)
+    app.register_blueprint(department_bp)
     if app.config.get("DEV_OUTBOX"):
         from .devtools import bp as dev_bp
 

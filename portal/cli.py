@@ -1,7 +1,6 @@
 """Command-line verbs: ``flask --app wsgi <command>``."""
 from __future__ import annotations
 
-import os
 
 import click
 from flask import Flask, current_app
@@ -139,6 +138,7 @@ def init_cli(app: Flask) -> None:
         """Run the job worker (publication, mail, the periodic sweep) until stopped."""
         import logging
 
+        from .jobs.priority import lower_cpu_priority
         from .jobs.tasks import sweep_once
 
         # What the worker does goes to stderr (journalctl -u kyodo-worker).
@@ -150,9 +150,12 @@ def init_cli(app: Flask) -> None:
         sweep_once(current_app._get_current_object(), huey)
         # Below the web workers in CPU priority: rendering a large call's PDFs
         # takes a core for minutes, and an applicant's autosave must not wait.
-        nice = current_app.config["JOB_WORKER_NICE"]
-        if nice:
-            os.nice(nice)
+        try:
+            policy = lower_cpu_priority(current_app.config["JOB_WORKER_NICE"],
+                                        current_app.config["JOB_WORKER_CPU_POLICY"])
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"CPU の優先度: nice {current_app.config['JOB_WORKER_NICE']}、{policy}")
         # Redis hands a job over at once; a SQLite queue is polled, at most
         # a second apart (Huey's default lets the wait grow to ten seconds).
         consumer = huey.create_consumer(workers=workers or current_app.config["JOB_WORKERS"],

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .domain.intake.intake import mail_recipients
 from .domain.timeutil import format_jst
+from .links import external_url
 from .mail import send_mail
 from .models import Proposal, Submission, User
 
 
 def send_submission_receipt(user: User, proposal: Proposal, submission: Submission) -> None:
-    link = url_for("applicant.proposal_detail", proposal_id=proposal.id, _external=True)
+    link = external_url("applicant.proposal_detail", proposal_id=proposal.id)
     kind = "再提出" if submission.revision > 1 else "提出"
     send_mail(
         user.email,
@@ -30,7 +31,7 @@ def send_submission_receipt(user: User, proposal: Proposal, submission: Submissi
 def send_withdrawal_confirmation(proposal: Proposal, reason: str, withdrawn_at: datetime) -> None:
     """Tell the group (its account and its contact address) that the
     proposal was withdrawn, and that it can start again from it."""
-    link = url_for("applicant.proposal_detail", proposal_id=proposal.id, _external=True)
+    link = external_url("applicant.proposal_detail", proposal_id=proposal.id)
     lines = [
         f"{proposal.group.name} 様",
         "",

@@ -53,6 +53,8 @@ from .models import (
     Submission,
     User,
 )
+from .models import DepartmentMember, ProposalDepartment
+from .domain.adoption.agreement import is_adopted
 
 Row = TypeVar("Row")
 
@@ -272,3 +274,62 @@ def load_reviewer_attachment(assignment: Assignment, copy: ReviewCopy,
     if listed is None:  # not part of what was released
         abort(404)
     return attachment, listed
+
+
+# -- departments (担当課) and adopted projects --------------------------------------
+# A department account sees only the proposals assigned to its department
+# (``ProposalDepartment``); anything else is a 404, like another group's.
+
+def is_department(user) -> bool:
+    return _signed_in(user) and user.role == Role.DEPARTMENT
+
+
+def department_id_of(user) -> int | None:
+    if not is_department(user):
+        return None
+    member = db_session.get(DepartmentMember, user.id)
+    return member.department_id if member is not None else None
+
+
+def department_sees(user, proposal: Proposal) -> bool:
+    department_id = department_id_of(user)
+    if department_id is None or proposal.receipt_number is None:
+        return False
+    assigned = db_session.get(ProposalDepartment, proposal.id)
+    return assigned is not None and assigned.department_id == department_id
+
+
+def require_department() -> User:
+    if not is_department(current_user):
+        abort(403)
+    return current_user
+
+
+def load_department_proposal(proposal_id: int) -> Proposal:
+    user = require_department()
+    return load_child(Proposal, proposal_id, where=lambda p: department_sees(user, p))
+
+
+def project_side(user, proposal: Proposal) -> str | None:
+    """Which side of an adopted project the user speaks for: "city" (staff,
+    or the project's department), "group" (the group's account), or None."""
+    if is_staff(user) or department_sees(user, proposal):
+        return "city"
+    if owns_proposal(user, proposal):
+        return "group"
+    return None
+
+
+def load_project(proposal_id: int) -> Proposal:
+    """An adopted project's shared pages (the agreement): staff, its
+    department and its group. Another group or department gets 404; an
+    account of another kind, 403. Whether it was adopted is the caller's
+    question (a 404 too)."""
+    if not (is_staff(current_user) or is_department(current_user) or is_applicant(current_user)):
+        abort(403)
+    return load_child(Proposal, proposal_id, where=lambda p: project_side(current_user, p) is not None)
+
+
+def is_adopted_project(proposal: Proposal) -> bool:
+    """Adopted and published: the agreement pages exist (links in templates)."""
+    return is_adopted(db_session, proposal)

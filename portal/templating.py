@@ -4,7 +4,10 @@ import hashlib
 import os
 import stat
 
+from functools import lru_cache
+
 from flask import Flask, request
+from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
 from .domain.timeutil import fiscal_year_label, format_jst, now_utc, wareki_date
@@ -104,7 +107,57 @@ def plain_number(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# Longer texts are left to the browser: phrase breaks matter most in
+# headings, table cells and short notices, and parsing costs time per call.
+PHRASE_TEXT_LIMIT = 400
+# Phrases up to this long are kept on one line in a PDF.
+PDF_PHRASE_MAX_CHARS = 16
+
+
+@lru_cache(maxsize=1)
+def _phrase_parser():
+    import budoux  # BudouX: Japanese phrase boundaries, from a model shipped in the package
+
+    return budoux.load_default_japanese_parser()
+
+
+def phrase_breaks(value, separator: str = "<wbr>") -> Markup:
+    """Japanese text with a break opportunity between phrases only
+    (「内容を<wbr>ご確認ください」), for an element styled
+    ``word-break: keep-all; overflow-wrap: anywhere`` (class ``phrases``), so
+    a line never ends inside 「くださ/い」. Text already marked safe is
+    returned as it is: its tags cannot be split safely."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, Markup):
+        return value
+    text = str(value)
+    if not text or len(text) > PHRASE_TEXT_LIMIT:
+        return escape(text)
+    chunks = _phrase_parser().parse(text)
+    return Markup(separator).join(escape(chunk) for chunk in chunks)
+
+
+def pdf_phrase_breaks(value) -> Markup:
+    """The same for WeasyPrint, which ignores ``word-break: keep-all`` in
+    Japanese: each phrase is an inline block (class ``ph`` in pdf.css) that
+    a line does not break inside unless the phrase alone is wider than it."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, Markup):
+        return value
+    text = str(value)
+    if not text or len(text) > PHRASE_TEXT_LIMIT:
+        return escape(text)
+    # A long chunk (a URL, a run of symbols or Latin text) stays breakable:
+    # as one inline block wider than the line it would run off the page.
+    return Markup("").join(Markup('<span class="ph">%s</span>') % chunk if len(chunk) <= PDF_PHRASE_MAX_CHARS
+                           else escape(chunk) for chunk in _phrase_parser().parse(text))
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["phrases"] = phrase_breaks
+    app.jinja_env.filters["pdf_phrases"] = pdf_phrase_breaks
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["wareki"] = wareki_date
     app.jinja_env.filters["fiscal_year"] = fiscal_year_label

@@ -139,12 +139,13 @@ GROUPS: tuple[GroupData, ...] = (
             "phone": "025-281-3344",
             "contact_email": "contact@sakura-kodomo.org",
             "website": "http://sakura-kodomo.org/",
+            "aliases": ["さくらネット"],  # declared in the profile (issue 14)
         },
         account_email="takahashi@sakura-kodomo.org",
         texts={
             "title": "地域みんなの子ども食堂の拡充",
-            # 「さくらネット」 is the group's everyday short name: no scanner can
-            # derive it from the profile, so staff add it as a term.
+            # 「さくらネット」 is the group's everyday short name: no scanner could
+            # derive it from the name, so the group declares it (通称・略称).
             "background": "NPO法人 さくら子ども食堂ネット（通称：さくらネット）は南町で月2回の子ども食堂を開いています。",
             "purpose": "ｻｸﾗｺﾄﾞﾓｼｮｸﾄﾞｳﾈｯﾄ代表の高橋が、学習支援と食事の提供を一体で行います。",
             "description": ("申込みは０２５－２８１－３３４４（中村）または contact＠sakura-kodomo.org へ。"
@@ -168,7 +169,6 @@ GROUPS: tuple[GroupData, ...] = (
             Upload("さくらネット_食堂の様子.png", "png",
                    metadata={"Author": "高橋 誠", "Comment": "NPO法人さくら子ども食堂ネット"}),
         ),
-        extra_terms=("さくらネット",),
         also_identifying=("さくらネット", "Takahashi Makoto", "食堂の様子.png", "収支内訳.pdf", "高橋商店"),
     ),
     GroupData(
@@ -186,6 +186,7 @@ GROUPS: tuple[GroupData, ...] = (
             "phone": "0256-77-1234",
             "contact_email": "kuromatsu.mamoru@gmail.com",
             "website": "https://note.com/kuromatsu_mamoru",
+            "aliases": ["クロマツの会"],
         },
         account_email="kuromatsu.mamoru@gmail.com",
         texts={
@@ -210,7 +211,6 @@ GROUPS: tuple[GroupData, ...] = (
                    metadata={"/Title": "クロマツの会 拠点"}, exclude=True),
         ),
         outcome="return",
-        extra_terms=("クロマツの会",),
         also_identifying=("クロマツの会", "Watanabe Kumiko", "活動報告.pdf", "拠点地図.pdf", "西浜五丁目6番7号"),
     ),
     GroupData(
@@ -436,8 +436,8 @@ def build(f, db) -> World:
     # The scanner finds every variant in these texts by itself (全角/半角,
     # half-width kana, with and without 法人格, family names alone, phones
     # written 025(223)4567 or 0256 77 1234, URLs without https, 〒 in 全角).
-    # It misses only the nicknames no profile field holds (「さくらネット」,
-    # 「クロマツの会」): staff add those as terms (GroupData.extra_terms).
+    # The nicknames (「さくらネット」, 「クロマツの会」) come from the profile's
+    # 通称・略称; staff's extra terms (GroupData.extra_terms) remain for the rest.
     released = [proposals[d.key] for d in GROUPS if d.outcome != "reject"]
     for data in GROUPS:
         if data.outcome == "reject":

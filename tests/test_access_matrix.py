@@ -26,9 +26,14 @@ from werkzeug.routing import IntegerConverter
 from portal.errors import MESSAGES
 from portal.models import Assignment, Conflict, ConflictSource, ConflictStatus, StoredFile
 
+from portal.domain.adoption import departments
+from portal.domain.timeutil import now_utc
+
+from .adoption_support import department_account
 from .conftest import csrf_token_from
 
 ROLES = ("anonymous", "applicant", "other_applicant", "reviewer", "conflicted_reviewer", "staff")
+ROLES += ("department",)  # 担当課: an account of the department the first proposal is assigned to
 SKIPPED_ENDPOINTS = {"static", "auth.logout"}  # logout would end the walk's own login
 ALLOWED = "allowed"
 FORBIDDEN = "forbidden"
@@ -73,6 +78,9 @@ def world(seed, db) -> World:
                               .order_by(StoredFile.id)).first()
         users = {"applicant": first.group.account, "other_applicant": second.group.account,
                  "reviewer": reviewer, "conflicted_reviewer": conflicted, "staff": f.staff()}
+        department, users["department"] = department_account(db, "福祉総務課")
+        departments.assign(db, first, department, staff=None, now=now_utc())
+        db.commit()
         return World(call.id, call.slug, first.id, second.id, document.id, assignment.id,
                      {role: user.email for role, user in users.items()})
 
@@ -113,6 +121,10 @@ def audience(path: str, endpoint: str) -> str:
         return "reviewer"
     if endpoint.startswith("applicant."):
         return "applicant"
+    if path.startswith("/department/"):
+        return "department"
+    if path.startswith("/projects/"):
+        return "project"  # an adopted project's shared pages: staff, its department, its group
     return "public"
 
 
@@ -126,6 +138,14 @@ def expected(role: str, path: str, endpoint: str, rule) -> str:
         return LOGIN
     if area == "staff":
         return ALLOWED if role == "staff" else FORBIDDEN
+    if area == "department":
+        return ALLOWED if role == "department" else FORBIDDEN
+    if area == "project":
+        if role in ("staff", "applicant", "department"):
+            return ALLOWED
+        return HIDDEN if role == "other_applicant" else FORBIDDEN
+    if role == "department":  # applicant pages: no group; a file is not theirs
+        return HIDDEN if "file_id" in rule.arguments else FORBIDDEN
     if area == "reviewer":
         if role == "reviewer":
             return ALLOWED
@@ -201,3 +221,28 @@ def test_conflicted_reviewer_never_sees_the_proposal_not_even_its_title(app, db,
         assert page.status_code < 500
         assert code not in page.text
         assert title not in page.text
+
+
+# -- routes added with issue 12 ---------------------------------------------------------
+
+EXPORT_ENDPOINTS = {"admin.export_scores_xlsx", "admin.export_sheets_csv", "admin.export_ranking_csv"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_score_exports_are_walked_and_staff_only(app, db, world, role):
+    """The exports carry every score before publication: the walk above
+    covers them as /admin routes; here each one is named, so renaming or
+    moving one out of /admin cannot drop it from the matrix."""
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules() if rule.endpoint in EXPORT_ENDPOINTS}
+    assert set(rules) == EXPORT_ENDPOINTS
+    client = app.test_client()
+    if role != "anonymous":
+        login_as(client, world.users[role])
+    for endpoint, rule in sorted(rules.items()):
+        path = fill(rule, world)
+        assert audience(path, endpoint) == "staff"
+        response = client.get(path)
+        outcome = expected(role, path, endpoint, rule)
+        assert matches(outcome, response), (endpoint, role, response.status_code)
+        if role == "staff":
+            assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]

@@ -177,6 +177,8 @@ BAD_INPUT = [
     ({"limit_background": "0"}, "1〜20000字で入力してください。"),
     ({"reviewer_fields": ["title", "secret"]}, "一覧にない値が選ばれています。"),
     ({"aggregation_method": "median"}, "一覧から選んでください。"),
+    ({"min_valid_sheets": "0"}, "採点の成立に必要な採点票の数は1〜100件で入力してください"),
+    ({"min_valid_sheets": "三件"}, "半角の整数で入力してください"),
 ]
 
 
@@ -422,6 +424,60 @@ def test_copy_from_last_year_makes_a_new_unpublished_call_one_year_later(client,
 ])
 def test_next_year_title(title, expected):
     assert call_admin.next_year_title(title, 2026) == expected
+
+
+@pytest.mark.parametrize(("slug", "fiscal_year", "expected"), [
+    ("r7-kyodo-model", 2025, "r8-kyodo-model"),
+    ("r7-kyodo-model-2025", 2025, "r8-kyodo-model-2026"),
+    ("kyodo-2026", 2026, "kyodo-2027"),
+    ("reiwa7-kyodo", 2025, "reiwa8-kyodo"),
+    ("fy2025-partner7", 2025, "fy2026-partner7"),
+    ("kyodo-model", 2025, "kyodo-model-2026"),
+])
+def test_next_year_slug_moves_every_year_in_it(slug, fiscal_year, expected):
+    assert call_admin.next_year_slug(slug, fiscal_year) == expected
+
+
+def test_copying_the_r7_call_gives_an_r8_call_and_a_checklist(client, db, factory, staff, csrf):
+    source = factory.call(title="令和7年度 市民提案型協働モデル事業 提案募集", slug="r7-kyodo-model",
+                          fiscal_year=2025)
+    source.guidelines = "令和7年4月1日から受け付けます。提出は２０２５年６月末まで。"
+    db.commit()
+    response = client.post(f"/admin/calls/{source.id}/copy", data={"csrf_token": csrf("/admin/calls")})
+    assert response.status_code == 302
+    copy = db.scalars(select(Call).where(Call.id != source.id)).one()
+    assert (copy.title, copy.slug, copy.fiscal_year) == ("令和8年度 市民提案型協働モデル事業 提案募集", "r8-kyodo-model", 2026)
+    assert response.headers["Location"].endswith(f"/admin/calls/{copy.id}#checklist-heading")
+    page = client.get(f"/admin/calls/{copy.id}").get_data(as_text=True)
+    assert "公開前の確認" in page and "委員がまだいません" in page
+    assert "募集要項に「２０２５年」「令和7年」があります。" in page
+    assert "公開前の確認" in client.get(f"/admin/calls/{copy.id}/publish").get_data(as_text=True)
+    # A published call has no checklist.
+    assert "公開前の確認" not in client.get(f"/admin/calls/{source.id}").get_data(as_text=True)
+
+
+def test_the_checklist_flags_weekend_and_past_dates_and_last_years_text(db, factory):
+    from portal.domain.calls.call_checklist import checklist
+    from portal.domain.timeutil import jst_datetime
+
+    call = factory.call(published=False, fiscal_year=2031, title="市民協働の提案募集",
+                        opens_in=timedelta(days=-1), closes_in=timedelta(days=3650))
+    call.guidelines = "令和１２年度の実績をふまえ、2030年度に続いて募集します。12030年の話ではありません。"
+    call.closes_at = jst_datetime(2031, 6, 29, 17)  # a Sunday
+    call.screening_starts_at = jst_datetime(2031, 6, 30, 9)  # a Monday
+    call.results_at = jst_datetime(2031, 9, 30, 10)
+    items = {item.label: item for item in checklist(call, now_utc(), panel_size=3)}
+    title = items["名称と年度"]
+    assert title.attention and "名称に「令和13年度」がありません。" in title.details
+    dates = items["日程（前年度の日時を1年後にずらしています）"]
+    assert dates.attention
+    assert any(d.startswith("受付開始がすでに過ぎています") for d in dates.details)
+    assert any(d.startswith("提出締切が日曜日です") for d in dates.details)
+    assert not any(d.startswith("審査開始") for d in dates.details)
+    text = items["概要・募集要項・審査項目の説明に残る前年度の年"]
+    assert text.attention and text.details == ("募集要項に「2030年」「令和１２年」があります。",)
+    panel = items["審査委員会（委員はコピーされません）"]
+    assert not panel.attention and panel.details == ("委員は3人です。",)
 
 
 # -- publishing ----------------------------------------------------------------------

@@ -194,7 +194,12 @@ def test_scan_finds_every_way_the_group_is_named(client, login, world, db):
     assert attachments[1].extracted_text == "" and review_copy.needs_eye_check(attachments[1])
     # Every finding records the text it was found in.
     sources = review_copy.sources_of(db, db.get(Proposal, world.proposal_id), included_only=False)
-    assert all(r.source_sha256 == sources[r.location].sha256 and r.status == FindingStatus.PENDING for r in rows)
+    assert all(r.source_sha256 == sources[r.location].sha256 for r in rows)
+    # Two levels: sure hits are redacted by default (by the scan, no person);
+    # pointers wait for the official, each with its reason.
+    assert all(r.status == FindingStatus.REDACT and r.decided_by_id is None for r in rows if r.confidence == "high")
+    assert all(r.status == FindingStatus.PENDING for r in rows if r.confidence == "low")
+    assert any(r.confidence == "low" for r in rows) and all(r.reason for r in rows)
     # The page lists them, with their context.
     page = client.get(base(world))
     assert "ﾐﾅﾄﾐﾏﾓﾘﾉｶｲ" in page.text and "未判断" in page.text

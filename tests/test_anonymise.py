@@ -13,7 +13,9 @@ from portal.domain.anonymity.anonymise import (
     GROUP_NAME,
     PERSON,
     PHONE,
+    PLACE,
     POSTAL_CODE,
+    SNS,
     URL,
     Finding,
     GroupIdentity,
@@ -205,7 +207,6 @@ def test_ascii_names_respect_word_boundaries():
     "高齢者の見守り活動は地域にとって大切です。見守りの担い手を増やします。",
     "事業費は200,000円、うち市への要望額は150,000円、自己資金は1,050,000円です。",
     "期間は2026-07-01から2027-03-31まで、2026/07/01 10:00-12:00に開始します。",
-    "令和8年7月1日（水）に中央公民館で説明会を開きます。中央1丁目の集会所も使います。",
     "参加者は123-4567人ではなく、会員番号 012-3456 を使います。",
     "提案書.pdf と収支予算書.xlsx を添付します。Ver1.2 の様式です。",
     "林さんが話していました。",  # a one-character family name is never searched alone
@@ -256,7 +257,7 @@ def test_family_names_only_when_asked():
     ("0252234567", "high"),  # the group's own number, however written
     ("025 223 4567", "high"),
     ("090-1234-5678", "high"),
-    ("０９０１２３４５６７８", "low"),  # a bare run of digits: could be a document number
+    ("０９０１２３４５６７８", "high"),  # a bare run of digits, but after 連絡先
     ("0120-123-456", "high"),
     ("03-1234-5678", "high"),
 ])
@@ -306,9 +307,19 @@ def test_the_groups_street_address(address):
     assert redact_all(text) == "事務所はみなと市＜住所＞にあります。"
 
 
-def test_other_addresses_and_the_town_alone_are_not_the_groups():
-    text = "会場はみなと市中央4-5-6の中央公民館、みなと市中央1-20-3の集会所です。みなと市中央で活動します。"
-    assert found(text) == []
+def test_other_addresses_and_the_town_alone_are_pointers_not_sure_hits():
+    text = "会場はみなと市中央4-5-6の中央公民館、みなと市中央2-20-3の集会所です。みなと市中央で活動します。"
+    hits = found(text)
+    assert [(f[2], f[3], f[4]) for f in hits] == [
+        ("中央", PLACE, "low"), ("中央公民館", PLACE, "low"), ("中央", PLACE, "low"), ("中央", PLACE, "low"),
+    ]
+
+
+def test_the_town_with_its_chome_is_the_groups_address():
+    text = "令和8年7月1日（水）に中央公民館で説明会を開きます。中央1丁目の集会所も使います。中央一丁目バス停の前です。"
+    assert [(f[2], f[3], f[4]) for f in found(text)] == [
+        ("中央公民館", PLACE, "low"), ("中央1丁目", ADDRESS, "high"), ("中央一丁目バス停", ADDRESS, "high"),
+    ]
 
 
 def test_building_name_is_a_low_confidence_hint():
@@ -350,10 +361,10 @@ def test_urls_and_domains():
         ("https://example.jp/page", URL, "low"),
         ("www.minato-mimamori.jp", URL, "high"),
         ("minato-npo.org", URL, "low"),
-        ("@minato_mimamori", URL, "low"),
+        ("@minato_mimamori", SNS, "high"),
     ]
     assert redact_all(text) == (
-        "詳しくは ＜URL＞。（＜URL＞）、＜URL＞、＜URL＞、Instagram（＜URL＞）もご覧ください。"
+        "詳しくは ＜URL＞。（＜URL＞）、＜URL＞、＜URL＞、Instagram（＜SNSアカウント＞）もご覧ください。"
     )
 
 
@@ -390,8 +401,9 @@ def test_extra_terms_added_by_staff():
 def test_overlapping_findings_merge_into_their_union():
     identity = GroupIdentity(name="みなと見守りの会", extra_terms=["見守りの会中央支部"])
     text = "みなと見守りの会中央支部が担当します。"
-    assert found(text, identity) == [(0, 12, "みなと見守りの会中央支部", EXTRA_TERM, "high")]
-    assert redact_all(text, identity) == "＜伏字＞が担当します。"
+    # The name widens to the noun it sits in, so both cover the same span; the name names it.
+    assert found(text, identity) == [(0, 12, "みなと見守りの会中央支部", GROUP_NAME, "high")]
+    assert redact_all(text, identity) == "＜団体名＞が担当します。"
 
 
 def test_findings_are_sorted_by_field_then_start():
@@ -420,7 +432,7 @@ def test_a_full_proposal_paragraph():
         "詳しくは https://www.minato-mimamori.jp/ または info@minato-mimamori.jp へ。"
     )
     assert redact_all(text) == (
-        "＜団体名＞（代表：＜氏名＞）は、みなと市中央地区で高齢者の見守りを続けてきました。"
+        "＜団体名＞（代表：＜氏名＞）は、みなと市＜場所＞で高齢者の見守りを続けてきました。"
         "事務所は＜郵便番号＞ みなと市＜住所＞にあり、電話は＜電話番号＞です。"
         "事業費は200,000円、期間は2026-07-01から。地域の茶の間や自治会と連携します。"
         "詳しくは ＜URL＞ または ＜メールアドレス＞ へ。"

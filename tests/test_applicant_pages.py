@@ -73,7 +73,7 @@ def test_confirm_page_says_when_there_are_no_attachments(client, factory, login,
     login(user)
     page = client.get(f"/proposals/{proposal.id}/confirm").text
     assert "添付資料はありません。" in page
-    assert f"/proposals/{proposal.id}/edit#attachments" in page
+    assert f"/proposals/{proposal.id}/edit/attachments" in page
 
 
 # --- 6. a returned proposal stands out --------------------------------------
@@ -121,6 +121,20 @@ def test_returned_page_shows_the_reason_once_and_the_deadline_once(client, facto
     assert html.count(format_jst(proposal.correction_due_at)) == 1
     assert html.count("修正期限") == 2  # the deadline, and the history's pointer to it
     assert 'href="#intake-result"' in html
+
+
+def test_a_returned_proposal_asks_to_be_corrected_with_one_clear_button(client, factory, login, db):
+    user, proposal = returned_proposal(factory, db, "収支予算書の合計が合っていません。")
+    login(user)
+    html = client.get(f"/proposals/{proposal.id}").text
+    notice = html[html.index('id="intake-result"'):html.index("</section>", html.index('id="intake-result"'))]
+    assert re.search(rf'<a class="button primary" href="/proposals/{proposal.id}/edit">修正して再提出する</a>', notice)
+    assert html.count("修正して再提出する") == 1 and ">編集する<" not in html
+    # Once the deadline has passed, the button gives way to the reason it cannot be used.
+    proposal.correction_due_at = now_utc() - timedelta(hours=1)
+    db.commit()
+    html = client.get(f"/proposals/{proposal.id}").text
+    assert "修正して再提出する" not in html and "修正の期限を過ぎたため" in html
 
 
 # --- 7. after a withdrawal: a mail, and a new draft from it ------------------

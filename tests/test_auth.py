@@ -428,6 +428,22 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(client, applican
     assert latest_mail(db, "nobody@example.jp") is None
 
 
+def test_a_reset_link_does_not_follow_a_forged_host_header(client, app, applicant, db, monkeypatch):
+    """As production builds mail links (config.ProductionConfig): on the
+    configured address, whatever Host the request claimed."""
+    from config import ProductionConfig
+
+    assert ProductionConfig.MAIL_LINKS_FROM_BASE_URL is True
+    monkeypatch.setitem(app.config, "MAIL_LINKS_FROM_BASE_URL", True)
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://kyodo.example.jp")
+    user = applicant()
+    forged = {"Host": "evil.example"}
+    token = csrf_token_from(client.get("/password/forgot", headers=forged).text)
+    client.post("/password/forgot", data={"csrf_token": token, "email": user.email}, headers=forged)
+    body = latest_mail(db, user.email).body
+    assert "https://kyodo.example.jp/password/reset/" in body and "evil.example" not in body
+
+
 def test_reset_mails_to_one_address_are_limited(client, applicant, db):
     user = applicant()
     for _ in range(5):

@@ -24,7 +24,7 @@ def test_a_saved_amount_is_shown_with_separators_and_totals_with_the_balance(cli
     proposal = db.get(Proposal, pid)
     client.post(f"/proposals/{pid}/edit",
                 data=full_form(proposal, editor_token(client, pid), **{"expense-0-amount": "２４０，０００"}))
-    html = client.get(f"/proposals/{pid}/edit").text
+    html = client.get(f"/proposals/{pid}/edit/budget").text
     assert 'name="expense-0-amount" value="240000" data-amount' in html  # editor-rows.js shows 240,000
     assert 'id="total-expense">240,000円' in html
     assert 'id="total-balance">10,000円' in html  # 250,000 in, 240,000 out
@@ -48,8 +48,10 @@ def test_delete_button_without_javascript_removes_that_row_and_keeps_the_rest(cl
     assert lines == [(BudgetKind.EXPENSE, "消耗品費", 250_000, None, "お茶・菓子"),
                      (BudgetKind.EXPENSE, "印刷製本費", 30_000, None, "チラシ")]
     assert "バス代" not in response.text
-    assert 'value="３０，０００"' in response.text  # the page shows what was typed
-    assert 'id="title-error"' in response.text
+    assert 'value="３０，０００"' in response.text  # the page (the budget step) shows what was typed
+    db.expire_all()
+    assert db.get(Proposal, pid).title == "あ" * 200  # all the column holds, over the 40-character limit
+    assert 'id="title-error"' in client.get(f"/proposals/{pid}/edit").text  # flagged on its own step
     # Each row's button says which row it deletes.
     assert 'aria-label="支出 2行目を削除">削除</button>' in response.text
     assert 'value="delete-expense-1"' in response.text

@@ -104,12 +104,16 @@ def test_finalise_logs_every_outcome_once_and_notices_later_changes(db, scored):
     assert process_log.verify(db, scored.call).ok
 
 
-def test_prefilled_review_comment_comes_from_the_reviewers(db, scored):
-    from portal.domain.results import results
-
-    inputs = results.gather(db, scored.call)
-    assert decisions.prefill_comment(inputs, scored.proposals[0].id) == \
-        "協働の役割分担が明確です。\n\n継続性に期待します。"
+def test_the_review_comment_starts_empty_beside_the_reviewers_comments(client, login, db, scored):
+    """The 講評 is the committee's: nothing a reviewer wrote goes into it
+    unless someone writes it there."""
+    login(scored.extra["staff"])
+    page = client.get(f"/admin/calls/{scored.call.id}/results/{scored.proposals[0].id}/decision").text
+    field = re.search(r'<textarea[^>]*name="review_comment"[^>]*>(.*?)</textarea>', page, re.S)
+    assert field is not None and field.group(1).strip() == ""
+    aside = re.search(r'<aside class="reviewer-comments".*?</aside>', page, re.S).group(0)
+    assert "協働の役割分担が明確です。" in aside and "継続性に期待します。" in aside
+    assert "委員A" in aside
 
 
 # -- the staff page ------------------------------------------------------------------
@@ -129,7 +133,7 @@ def test_recording_a_decision_through_the_page(client, login, csrf, db, scored):
     path = f"/admin/calls/{scored.call.id}/results/{scored.proposals[0].id}/decision"
     form = client.get(path)
     assert form.status_code == 200
-    assert "協働の役割分担が明確です。" in form.get_data(as_text=True)  # 講評 prefilled
+    assert "協働の役割分担が明確です。" in form.get_data(as_text=True)  # shown beside the 講評
     token = csrf(path)
     refused = client.post(path, data={"csrf_token": token, "outcome": "not_adopted", "reason": "",
                                       "review_comment": "入力した講評"})

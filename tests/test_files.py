@@ -257,7 +257,7 @@ def logout(client) -> None:
 
 def test_edit_page_has_an_accessible_upload_form(client, applicant_with_draft):
     _user, _call, proposal = applicant_with_draft
-    html = client.get(f"/proposals/{proposal.id}/edit").text
+    html = client.get(f"/proposals/{proposal.id}/edit/attachments").text
     section = html[html.index('id="attachments"'):html.index("</section>", html.index('id="attachments"'))]
     assert 'enctype="multipart/form-data"' in section
     assert '<label for="attachment-file">' in section
@@ -271,7 +271,7 @@ def test_uploaded_pdf_is_stored_clean_under_a_generated_name(client, applicant_w
     user, _call, proposal = applicant_with_draft
     response = upload(client, proposal.id, pdf_with_metadata(), "事業計画.pdf")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/proposals/{proposal.id}/edit#attachments")
+    assert response.headers["Location"].endswith(f"/proposals/{proposal.id}/edit/attachments")
     [stored] = attachments_of(db, proposal.id)
     assert stored.original_name == "事業計画.pdf"
     assert stored.content_type == "application/pdf"
@@ -282,7 +282,7 @@ def test_uploaded_pdf_is_stored_clean_under_a_generated_name(client, applicant_w
     assert stored.size == len(kept)
     assert stored.sha256 == hashlib.sha256(kept).hexdigest()
     assert_clean_pdf(kept)
-    page = client.get(f"/proposals/{proposal.id}/edit").text
+    page = client.get(f"/proposals/{proposal.id}/edit/attachments").text
     assert "事業計画.pdf" in page and f"/files/{stored.id}/delete" in page
 
 

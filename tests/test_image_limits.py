@@ -6,6 +6,8 @@ and an upload that cannot get a turn is refused with a message, never a
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 import time
 
@@ -69,6 +71,7 @@ def no_decoding(monkeypatch):
         raise AssertionError("pixels were decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    monkeypatch.setattr(sanitize, "_decode", refuse)  # the decode that runs in a child process
 
 
 # --- the header check ------------------------------------------------------------------
@@ -151,10 +154,11 @@ def test_a_progressive_jpeg_too_large_even_when_scaled_is_refused(no_decoding):
 
 # --- decoding a few at a time ------------------------------------------------------------------
 
-def test_decodes_take_turns(monkeypatch):
+def test_decodes_take_turns(monkeypatch, tmp_path):
+    monkeypatch.setattr(decode_budget, "SLOTS_DIR", tmp_path)  # the machine's slots, this test's alone
     running, most = [0], [0]
     lock = threading.Lock()
-    original = sanitize._reencode
+    original = sanitize._decode
 
     def counted(*args, **kwargs):
         with lock:
@@ -167,7 +171,7 @@ def test_decodes_take_turns(monkeypatch):
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(sanitize, "_reencode", counted)
+    monkeypatch.setattr(sanitize, "_decode", counted)
     data = photo((400, 300))
     barrier, results = threading.Barrier(6), []
 
@@ -184,17 +188,31 @@ def test_decodes_take_turns(monkeypatch):
     assert most[0] == decode_budget.MAX_CONCURRENT_DECODES
 
 
-def test_an_upload_that_cannot_get_a_turn_is_refused_in_japanese(monkeypatch, client, draft, db):
+HOLD_A_SLOT = """
+import fcntl, sys, time
+handle = open(f"{sys.argv[1]}/slot-{sys.argv[2]}", "ab")
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_an_upload_that_cannot_get_a_turn_is_refused_in_japanese(monkeypatch, client, draft, db, tmp_path):
     proposal = draft
     monkeypatch.setattr(decode_budget, "DECODE_WAIT_SECONDS", 0.1)
-    slots = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(decode_budget, "_slots", slots)
+    monkeypatch.setattr(decode_budget, "SLOTS_DIR", tmp_path)
     token = csrf_token_from(client.get(f"/proposals/{proposal.id}/edit").text)
-    slots.acquire()  # another upload is being decoded
+    # Other uploads, in this process or any other on the machine, hold every slot.
+    holders = [subprocess.Popen([sys.executable, "-c", HOLD_A_SLOT, str(tmp_path), str(number)],
+                                stdout=subprocess.PIPE, text=True)
+               for number in range(decode_budget.MAX_CONCURRENT_DECODES)]
     try:
+        assert [holder.stdout.readline().strip() for holder in holders] == ["held"] * len(holders)
         response = upload(client, proposal.id, photo((400, 300)), "photo.jpg", token)
     finally:
-        slots.release()
+        for holder in holders:
+            holder.kill()
+            holder.wait()
     assert response.status_code == 422
     assert "混み合っています" in response.text and "提案書の作成・編集" in response.text
     assert attachments_of(db, proposal.id) == []

@@ -241,7 +241,7 @@ def test_the_group_sees_the_decision_and_can_resubmit(client, seed, login, world
     assert page.status_code == 200
     assert "収支予算書の内訳を記入してください。" in page.text
     assert "修正期限" in page.text
-    assert "編集する" in page.text
+    assert "修正して再提出する" in page.text
 
     # The group corrects and resubmits through the existing workflow; staff accept.
     proposal = fresh(db, Proposal, world["proposal_id"])

@@ -116,8 +116,10 @@ def test_confirm_page_lists_every_problem_with_links(client, factory, login, db)
     user, call, pid = start(client, factory, login)
     html = client.get(f"/proposals/{pid}/confirm").text
     assert "提出するには、次の" in html
-    for anchor in ("#title", "#background", "#period_start", "#desired_forms", "#role-0-group", "#income-0-category"):
-        assert f"/proposals/{pid}/edit{anchor}" in html
+    # Each link opens the step of the form where the field is.
+    for path in ("edit#title", "edit/content#background", "edit#period_start", "edit#desired_forms",
+                 "edit/roles#role-0-group", "edit/budget#income-0-category"):
+        assert f'href="/proposals/{pid}/{path}"' in html
     assert "この内容で提出する" not in html
 
 
@@ -279,7 +281,7 @@ def test_autosave_keeps_budget_rows_as_typed_even_when_they_cannot_be_read(clien
     assert saved.status_code == 200 and saved.json["ok"]
     assert set(saved.json["errors"]) >= {"income-1-amount", "expense-1-amount", "expense-2-category"}
 
-    page = client.get(f"/proposals/{pid}/edit").text
+    page = client.get(f"/proposals/{pid}/edit/budget").text
     for value in ('value="-30000"', 'value="会費"', 'value="1e5"', 'value="チラシ"', 'value="8000"',
                   'value="区分を選び忘れた行"'):
         assert value in page, value

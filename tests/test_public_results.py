@@ -283,10 +283,14 @@ def test_the_results_page_shows_the_numbers_of_the_json(client, published):
         assert row["採点者数"] == f"{p['scorer_count']}人"
         assert row["決定"].rstrip("＊") == p["decision"]["label"]
         assert row["満点比"] == f"{Decimal(p['share_of_max']).scaleb(2):f}%"
-        for c in document["criteria"]:
-            column = next(h for h in header if h.startswith(c["name"]))
-            assert row[column] == p["criterion_means"][c["key"]]
-        reviewers = tables[f"{p['code']} の審査委員ごとの採点"]
+        # The per-criterion figures are on the proposal's own page, linked from its code.
+        link = re.search(rf'<a href="([^"]+)">{p["code"]}</a>', html).group(1)
+        detail_html = client.get(link).get_data(as_text=True)
+        detail = Tables(detail_html).tables
+        means = {row[0]: row[2] for row in detail[f"{p['code']} の審査項目ごとの平均点"][1:-1]}
+        assert means == {c["name"]: p["criterion_means"][c["key"]] for c in document["criteria"]}
+        assert p["review_comment"] in detail_html and p["decision"]["label"] in detail_html
+        reviewers = detail[f"{p['code']} の審査委員ごとの採点"]
         for reviewer_row, reviewer in zip(reviewers[1:], p["reviewers"]):
             assert reviewer_row[0] == reviewer["reviewer"]
             assert reviewer_row[1:-1] == [str(reviewer["scores"][c["key"]]) for c in document["criteria"]]
@@ -307,6 +311,9 @@ def test_unconsented_names_of_groups_not_adopted_never_appear(client, published)
     slug = published.call.slug
     urls = [*results_urls(slug), f"/calls/{slug}/log", f"/calls/{slug}/log.json", "/calls",
             f"/calls/{slug}"]
+    # Each proposal's own page, of the latest version and of version 1.
+    urls += [f"/calls/{slug}/results{v}/p/{p.anonymous_code}" for v in ("", "/v1")
+             for p in (published.secret, published.consented, published.adopted)]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -581,7 +588,7 @@ def test_real_results_page_and_pdf_show_the_json_numbers_and_hide_unconsented_na
     html = client.get(f"/calls/{slug}/results").get_data(as_text=True)
     tables = Tables(html).tables
     ranking = tables["全提案の得点と決定（得点の高い順）"]
-    header, rows = ranking[0], {row[1].split()[0]: dict(zip(ranking[0], row)) for row in ranking[1:]}
+    rows = {row[1].split()[0]: dict(zip(ranking[0], row)) for row in ranking[1:]}
     for p in document["proposals"]:
         assert rows[p["code"]]["得点"] == p["score"]
         assert rows[p["code"]]["満点比"] == f"{Decimal(p['share_of_max']).scaleb(2):f}%"

@@ -25,6 +25,7 @@ def figures(call_results, proposal):
 
 def test_mean_per_criterion_means_and_missing_sheets_are_shown(factory, db):
     s = build(factory, reviewers=3, proposals=2)
+    s.call.min_valid_sheets = 2  # two sheets of three count (tests/test_scoring_minimum.py: the default)
     # 提案0: A = 2*(5+4+3+4)+2 = 34, B = 2*15+3 = 33, C = 2*16+5 = 37.
     score(db, s, 0, 0, [5, 4, 3, 4, 2], comment="地域の担い手が明確です。")
     score(db, s, 1, 0, [4, 4, 4, 3, 3])

@@ -137,6 +137,8 @@ def needles_of(world: World) -> list[Needle]:
         for upload in data.uploads:
             add("元のファイル名", upload.original_name)
             add("元のファイル名（拡張子なし）", upload.original_name.rsplit(".", 1)[0])
+        for alias in p.get("aliases", []):
+            add("通称・略称", alias)
         for extra in data.also_identifying:
             add("その他", extra)
         add("受付番号", world.receipt_numbers[key] if world else "")

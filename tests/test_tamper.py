@@ -161,6 +161,29 @@ def test_a_published_figure_changed_together_with_its_hash_is_still_caught(app, 
     assert outcome.exit_code == 1
     assert "公表した数値が公表した点数と合いません" in outcome.output
     assert "データベース" in outcome.output
+    # The log recorded the document's digest at publication (results_sha256): a
+    # new digest stored beside the document does not match it.
+    assert "保存された結果文書（JSON）のSHA-256が公表の記録と一致しません" in outcome.output
+
+
+def test_every_published_document_is_pinned_by_the_log(db, published, settings):
+    """results_published records the SHA-256 of the results JSON (canonical),
+    the CSV, the results PDF and the log PDF of its version (docs/log-format.md, section 6)."""
+    row = publication.latest(db, published.call)
+    entry = next(e for e in reversed(process_log_entries(db, published)) if e.kind == chain.RESULTS_PUBLISHED)
+    assert entry.payload["version"] == row.version == 1
+    assert entry.payload["results_sha256"] == row.results_sha256 == chain.sha256_hex(chain.canonical_json(row.results))
+    assert entry.payload["csv_sha256"] == chain.sha256_hex(publication.csv_bytes(row.results))
+    assert entry.payload["document_sha256"] == chain.sha256_hex(
+        publication.stored_pdf_bytes(settings.store, row.results_pdf_name))
+    assert entry.payload["log_pdf_sha256"] == row.results["log_pdf_sha256"] == chain.sha256_hex(
+        publication.stored_pdf_bytes(settings.store, row.log_pdf_name))
+
+
+def process_log_entries(db, s):
+    from portal.domain.log import process_log
+
+    return process_log.entries(db, s.call)
 
 
 def test_a_stored_pdf_changed_on_disk_fails_verification(app, db, published, settings):

@@ -172,11 +172,13 @@ def test_a_draft_and_an_attachment_saved_on_one_server_are_read_on_the_other(clu
                                  "image/png")
     assert uploaded.status == 302, (uploaded.status, uploaded.text[:500], a.log())
 
-    on_b = browser.get(b, edit_path)
-    assert on_b.status == 200, on_b.text[:300]
-    assert f'value="{title}"' in on_b.text and background in on_b.text
-    file_ids = re.findall(r"/files/(\d+)/download", on_b.text)
-    assert len(file_ids) == 1 and "figure.png" in on_b.text
+    # Read back on B, step by step of the form: 概要, 内容, 添付.
+    overview, content, files = (browser.get(b, f"/proposals/{proposal_id}/edit{step}")
+                                for step in ("", "/content", "/attachments"))
+    assert overview.status == content.status == files.status == 200, overview.text[:300]
+    assert f'value="{title}"' in overview.text and background in content.text
+    file_ids = re.findall(r"/files/(\d+)/download", files.text)
+    assert len(file_ids) == 1 and "figure.png" in files.text
     from_b = browser.get(b, f"/files/{file_ids[0]}/download")
     from_a = browser.get(a, f"/files/{file_ids[0]}/download")
     assert from_b.status == 200 and from_a.status == 200, (from_b.status, from_a.status, b.log())

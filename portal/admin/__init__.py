@@ -14,4 +14,5 @@ def require_staff_login():
     require_staff()
 
 
-from . import anonymisation, calls, home, intake, panel, progress, results, users  # noqa: E402,F401
+from . import anonymisation, calls, exports, home, intake, panel, progress, results, users  # noqa: E402,F401
+from . import comment_checks  # noqa: E402,F401  (reviewer comments before they reach a group)

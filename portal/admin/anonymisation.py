@@ -14,7 +14,7 @@ from ..domain.anonymity import redaction, review_copy
 from ..domain.anonymity.anonymise import KIND_LABELS, StaleFindingError
 from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
-from ..jobs import progress, rescan_job
+from ..jobs import progress, release_job, rescan_job
 from ..errors import refuse
 from ..files import storage
 from ..files.objectstore import current_store
@@ -70,12 +70,13 @@ def _list_page(call, *, term_form=None, status=200):
     ).all()
     return render_template("admin/anonymise/list.html", call=call, rows=rows, call_terms=call_terms,
                            form=EmptyForm(), term_form=term_form or ExtraTermForm(formdata=None),
-                           rescan_job=_shown_rescan(call), job_status_labels=JOB_STATUS_LABELS), status
+                           rescan_job=_shown_job(rescan_job, call), release_job=_shown_job(release_job, call),
+                           job_status_labels=JOB_STATUS_LABELS), status
 
 
-def _shown_rescan(call):
-    """The call's rescan job while it runs, or for a while after it ended."""
-    job = rescan_job.latest_job(db_session, call)
+def _shown_job(kind, call):
+    """The call's job of ``kind`` (a jobs module) while it runs, or for a while after it ended."""
+    job = kind.latest_job(db_session, call)
     return job if job is not None and (job.active or progress.recently_ended(job, now_utc())) else None
 
 
@@ -99,13 +100,18 @@ def anonymise_release(call_id: int):
     staff = require_staff()
     if not EmptyForm().validate_on_submit():
         abort(400)
-    ids = {int(v) for v in request.form.getlist("proposal_id") if v.isdigit() and len(v) < 10}
+    ids = {int(v) for v in request.form.getlist("proposal_id") if v.isascii() and v.isdigit() and len(v) < 10}
     proposals = db_session.scalars(
         select(Proposal).where(Proposal.call_id == call.id, Proposal.id.in_(ids))
     ).all() if ids else []
     if not proposals:
         refuse(422, "公開する提案を選んでください。")
     try:
+        if len(proposals) > release_job.INLINE_MAX:  # minutes of work: the job worker does it
+            job = release_job.start(db_session, call, proposals, staff, now_utc())
+            if job.active:
+                flash(f"{job.total}件の提案を審査委員に公開しています。進み具合はこのページに表示されます。", "success")
+            return redirect(url_for("admin.anonymise_list", call_id=call.id) + "#release")
         copies = release_for_review(db_session, proposals, staff, now_utc(), store=current_store())
     except ReleaseRefused as refused:
         return render_template("admin/anonymise/refused.html", call=call, problems=refused.problems), 409

@@ -55,6 +55,13 @@ TIE_BREAK_SLOTS = 3
 THRESHOLD_KINDS = {"none": "定めない", "points": "点数で定める（○点以上）", "share": "満点に対する割合で定める（○%以上）"}
 
 
+class CountText(IntText):
+    """A whole number that may be typed with its counter (3件, 3枚)."""
+
+    def parse(self, text):
+        return super().parse(text.rstrip("件枚"))
+
+
 def _slug_filter(value):
     return unicodedata.normalize("NFKC", value).strip().lower() if isinstance(value, str) else value
 
@@ -128,6 +135,7 @@ class CallForm(BaseForm):
     budget_policy = RadioField("予算総額を超える場合", choices=_choices(BUDGET_POLICY_LABELS))
     score_decimals = IntText("点数の小数点以下の桁数", validators=[present], render_kw={"inputmode": "numeric"})
     deciding_stage = RadioField("採否を決める点数", choices=_choices(DECIDING_STAGE_LABELS))
+    min_valid_sheets = CountText("採点の成立に必要な有効な採点票の数（件）", render_kw={"inputmode": "numeric"})
     publish_roster = BooleanField("審査委員の名簿を結果とともに公表する")
 
     criteria = FieldList(FormField(CriterionForm), min_entries=0, max_entries=MAX_ROWS)
@@ -217,11 +225,11 @@ class CallForm(BaseForm):
             tie_break_positions=[p for p in tie_breaks if p is not None],
             budget_policy=self.budget_policy.data, score_decimals=self.score_decimals.data,
             deciding_stage=self.deciding_stage.data, publish_roster=self.publish_roster.data,
-            criteria=rows,
+            min_valid_sheets=self.min_valid_sheets.data, criteria=rows,
         )
 
     def _row_position(self, field, positions: dict[int, int]) -> int | None:
-        if not field.data or field.errors or not field.data.isdigit():
+        if not field.data or field.errors or not (field.data.isascii() and field.data.isdigit()):
             return None  # nothing chosen, or a value outside the list (already has its message)
         index = int(field.data)
         if index not in positions:
@@ -245,7 +253,7 @@ class CallForm(BaseForm):
         if name.startswith("criteria-"):
             _, row, attribute = name.split("-", 2)
             entries = self.criteria.entries
-            if row.isdigit() and int(row) < len(entries) and attribute in entries[int(row)].form:
+            if row.isascii() and row.isdigit() and len(row) < 6 and int(row) < len(entries) and attribute in entries[int(row)].form:
                 return entries[int(row)].form[attribute]
             return None
         name = {"veto_criterion_position": "veto_row", "tie_break_positions": "tie_break_1",
@@ -298,7 +306,7 @@ def _read_levels(field) -> dict[str, str]:
 
 
 def _int_or_none(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 # -- what a form starts with ----------------------------------------------------------------
@@ -328,7 +336,7 @@ def call_data(call) -> dict:
         "presentation_closes_at", "allow_revision_after_presentation", "budget_cap_per_proposal", "budget_total",
         "min_members", "requires_base_in_city", "min_years_active", "correction_days", "show_department_opinion",
         "aggregation_method", "trim_min_scorers", "veto_at_or_below", "budget_policy", "score_decimals",
-        "deciding_stage", "publish_roster")}
+        "deciding_stage", "publish_roster", "min_valid_sheets")}
     data["reviewer_fields"] = list(s.reviewer_fields) or list(REVIEWER_FIELD_KEYS)
     data.update({f"limit_{key}": value for key, value in effective_limits(s.field_limits).items()})
     if s.threshold_points is not None:

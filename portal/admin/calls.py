@@ -7,16 +7,17 @@ from itertools import groupby
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
 from ..domain.calls import call_admin
+from ..domain.calls.call_checklist import checklist
 from ..domain.calls.call_description import describe
 from ..domain.calls.call_settings import problems, settings_from_call
 from ..domain.timeutil import format_jst, now_utc
-from ..models import STATUS_LABELS, Call, CallChange, ProposalStatus, User
+from ..models import STATUS_LABELS, Call, CallChange, PanelMember, ProposalStatus, User
 from ..policy import load_staff_call, require_staff
 from . import bp
 from .call_forms import CallForm, call_data, new_call_data
@@ -123,9 +124,17 @@ def call_copy(call_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     copy = call_admin.copy_call(db_session, source, now_utc())
-    flash(f"「{source.title}」をもとに、{copy.fiscal_year}年度の募集「{copy.title}」を作成しました（未公開）。"
-          "日程と内容を確認してください。", "success")
-    return redirect(url_for("admin.call_edit", call_id=copy.id))
+    flash(f"「{source.title}」をもとに、{copy.fiscal_year}年度の募集「{copy.title}」（{copy.slug}）を作成しました"
+          "（未公開）。日程は1年後にずらしました。公開前の確認の項目を見直してください。", "success")
+    return redirect(url_for("admin.call_overview", call_id=copy.id) + "#checklist-heading")
+
+
+def _checklist(call: Call):
+    """The review before publishing, for a call not yet published."""
+    if call.published_at is not None:
+        return []
+    size = db_session.scalar(select(func.count(PanelMember.id)).where(PanelMember.call_id == call.id))
+    return checklist(call, now_utc(), panel_size=size or 0)
 
 
 @bp.route("/calls/<int:call_id>/publish", methods=["GET", "POST"])
@@ -145,7 +154,7 @@ def call_publish(call_id: int):
             flash("募集を公開しました。募集ページと審査プロセスの記録に載りました。", "success")
             return redirect(url_for("admin.call_overview", call_id=call.id))
     return render_template("admin/calls/publish.html", call=call, problems=found, form=form,
-                           summary=describe(settings_from_call(call))), \
+                           summary=describe(settings_from_call(call)), checklist=_checklist(call)), \
         (422 if request.method == "POST" else 200)
 
 
@@ -160,4 +169,4 @@ def call_overview(call_id: int):
     ).all()
     return render_template("admin/calls/overview.html", call=call, statuses=statuses,
                            total=sum(counts.values()), submitted=sum(n for s, _, n in statuses if s != "draft"),
-                           changes=changes, now=now_utc(), form=EmptyForm())
+                           changes=changes, now=now_utc(), form=EmptyForm(), checklist=_checklist(call))

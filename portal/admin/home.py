@@ -8,7 +8,7 @@ from ..db import db_session
 from ..domain.calls import call_admin
 from ..domain.timeutil import now_utc
 from ..policy import require_staff
-from . import bp
+from . import bp, todo
 from .calls import all_calls
 
 
@@ -17,4 +17,5 @@ def index():
     require_staff()
     calls = all_calls()
     counts = call_admin.proposal_counts(db_session, [c.id for c in calls])
-    return render_template("admin/index.html", calls=calls, counts=counts, now=now_utc(), form=EmptyForm())
+    return render_template("admin/index.html", calls=calls, counts=counts, now=now_utc(), form=EmptyForm(),
+                           todo=todo.lines(calls, counts))

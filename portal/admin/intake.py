@@ -3,33 +3,86 @@ its automatic checklist, the submitted snapshot and files, and the
 secretariat's decision."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..db import db_session
 from ..domain.intake import intake
 from ..domain.timeutil import now_utc
+from ..links import external_url
 from ..mail import send_mail
-from ..models import FEASIBILITY_LABELS, FilePurpose, IntakeDecision, Proposal, StoredFile
+from ..models import (
+    FEASIBILITY_LABELS,
+    STATUS_LABELS,
+    FilePurpose,
+    Group,
+    IntakeDecision,
+    Proposal,
+    ProposalStatus,
+    StoredFile,
+    Submission,
+)
 from ..policy import load_staff_call, load_staff_proposal, require_staff
 from . import bp
 from .intake_forms import DepartmentOpinionForm, IntakeDecisionForm
+from .list_params import PAGE_SIZES, like_pattern, paginate, read
+
+INTAKE_FILTERS = {
+    "waiting": "判断待ち（提出済・受付確認中）",
+    **{status.value: STATUS_LABELS[status] for status in (
+        ProposalStatus.RETURNED, ProposalStatus.ACCEPTED, ProposalStatus.REJECTED, ProposalStatus.REVIEW,
+        ProposalStatus.RESULTS, ProposalStatus.WITHDRAWN)},
+}
+INTAKE_SORTS = {"receipt": "受付番号順", "receipt_desc": "受付番号の新しい順", "group": "団体名順",
+                "title": "事業名順", "status": "状況順"}
+
+
+def _intake_query(call, params):
+    query = (select(Proposal).join(Group, Group.id == Proposal.group_id)
+             .where(Proposal.call_id == call.id, Proposal.status.in_(intake.INTAKE_STATUSES),
+                    Proposal.receipt_number.is_not(None)))
+    if params.q:
+        pattern = like_pattern(params.q)
+        query = query.where(or_(Proposal.receipt_number.ilike(pattern, escape="\\"),
+                                Group.name.ilike(pattern, escape="\\"), Proposal.title.ilike(pattern, escape="\\")))
+    if params.status == "waiting":
+        query = query.where(Proposal.status.in_(intake.DECIDABLE_STATUSES))
+    elif params.status:
+        query = query.where(Proposal.status == ProposalStatus(params.status))
+    return query
+
+
+def _intake_order(sort: str):
+    # The receipt number last: a stable order between equal names.
+    return {"receipt": (Proposal.receipt_number,), "receipt_desc": (Proposal.receipt_number.desc(),),
+            "group": (Group.name, Proposal.receipt_number), "title": (Proposal.title, Proposal.receipt_number),
+            "status": (Proposal.status, Proposal.receipt_number)}[sort]
 
 
 @bp.route("/calls/<int:call_id>/intake")
 def intake_list(call_id: int):
     call = load_staff_call(call_id)
+    params = read(request.args, statuses=INTAKE_FILTERS, sorts=INTAKE_SORTS)
     # A fixed number of queries however many proposals (tests/test_query_counts.py):
-    # groups joined in, submissions in one query of their own.
-    proposals = db_session.scalars(
-        select(Proposal)
+    # the statuses counted in one query, the page's proposals with their groups in
+    # one, and their submissions in one.
+    by_status = dict(db_session.execute(
+        select(Proposal.status, func.count(Proposal.id))
         .where(Proposal.call_id == call.id, Proposal.status.in_(intake.INTAKE_STATUSES),
                Proposal.receipt_number.is_not(None))
-        .options(joinedload(Proposal.group, innerjoin=True))
-        .order_by(Proposal.receipt_number)
-    ).all()
-    submitted = intake.submissions_by_proposal(db_session, call)
+        .group_by(Proposal.status)).all())
+    query = _intake_query(call, params)
+    page = paginate(params, db_session.scalar(select(func.count()).select_from(query.subquery())))
+    proposals = db_session.scalars(
+        query.options(contains_eager(Proposal.group)).order_by(*_intake_order(params.sort))
+        .limit(page.size).offset(page.offset)).all()
+    submitted: dict[int, list] = {}
+    if proposals:
+        for submission in db_session.scalars(
+                select(Submission).where(Submission.proposal_id.in_([p.id for p in proposals]))
+                .order_by(Submission.proposal_id, Submission.revision)):
+            submitted.setdefault(submission.proposal_id, []).append(submission)
     rows = []
     for proposal in proposals:
         history = submitted.get(proposal.id, [])
@@ -37,8 +90,10 @@ def intake_list(call_id: int):
         items = intake.checklist(proposal, submission) if submission else []
         rows.append({"proposal": proposal, "submission": submission, "first": history[0] if history else None,
                      "checks": items, "failed": [item for item in items if not item.ok]})
-    waiting = sum(1 for p in proposals if p.status in intake.DECIDABLE_STATUSES)
-    return render_template("admin/intake/list.html", call=call, rows=rows, waiting=waiting)
+    waiting = sum(n for status, n in by_status.items() if status in intake.DECIDABLE_STATUSES)
+    return render_template("admin/intake/list.html", call=call, rows=rows, waiting=waiting, params=params,
+                           page=page, all_count=sum(by_status.values()), filters=INTAKE_FILTERS,
+                           sorts=INTAKE_SORTS, page_sizes=PAGE_SIZES)
 
 
 def _proposal_page(call, proposal, *, form=None, opinion_form=None, status=200):
@@ -88,7 +143,7 @@ def intake_decide(call_id: int, proposal_id: int):
     except intake.IntakeError as error:
         form.form_errors.append(error.message)
         return _proposal_page(call, proposal, form=form, status=409)
-    link = url_for("applicant.proposal_detail", proposal_id=proposal.id, _external=True)
+    link = external_url("applicant.proposal_detail", proposal_id=proposal.id)
     subject, body = intake.intake_mail(proposal, decision, city_name=current_app.config["CITY_NAME"], link=link)
     for recipient in intake.mail_recipients(proposal):
         send_mail(recipient, subject, body)

@@ -13,6 +13,7 @@ from ..domain.scoring.scoring import ScoringRefused, reopen_sheet
 from ..domain.timeutil import now_utc
 from ..errors import refusal_status, refuse
 from ..forms import choice
+from ..links import external_url
 from ..mail import send_mail
 from ..models import Call, OutboxMessage, PanelMember, SheetStatus, Stage
 from ..policy import load_call_sheet, load_staff_call
@@ -69,7 +70,7 @@ def progress_remind(call_id: int):
         return _render(call, form, 409)
     built = progress_domain.build(db_session, call)
     city = current_app.config.get("CITY_NAME", "")
-    link = url_for("review.index", _external=True)
+    link = external_url("review.index")
     reminders = progress_domain.reminders(built, stage, city=city, link=link)
     for reminder in reminders:
         send_mail(reminder.member.user.email, reminder.subject, reminder.body)
@@ -134,4 +135,6 @@ def progress_close(call_id: int):
     unfinished = {s.stage: sum(s.counts[state] for state in UNFINISHED) for s in built.stages}
     return render_template("admin/progress/close.html", call=call, form=form, now=now, error=error,
                            unfinished=unfinished, over=call.scoring_over(now),
+                           short=progress_domain.short_of_minimum(db_session, call)
+                           if call.scoring_closed_at is None else [],
                            seals=progress_domain.seals_in_force(db_session, call)), status

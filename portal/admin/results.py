@@ -11,17 +11,19 @@ as the published PDF and JSON.
 """
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
+from ..domain.anonymity import comment_check
 from ..domain.results import decisions, publication, results
-from ..domain.results.aggregation import AggregationError
+from ..domain.results.aggregation import AggregationError, code_order
 from ..domain.timeutil import now_utc, to_jst
 from ..jobs import progress, publish_job
 from ..models import JOB_STATUS_LABELS, DecisionOutcome, Job, JobStatus
 from ..policy import load_released_proposal, load_staff_call, require_staff
 from . import bp
+from .list_params import PAGE_SIZES, paginate, read
 from .results_forms import DecisionForm, FinaliseForm, GeneralCommentForm, PublishForm, ScheduleForm
 
 
@@ -34,17 +36,55 @@ def _figures(call):
     return computed, results.normalised(computed.result), None
 
 
+RESULT_FILTERS = {"recommended": "推薦", "not_recommended": "推薦なし", "under_minimum": "採点不成立",
+                  "undecided": "決定が未入力", "departs": "推薦と異なる決定"}
+RESULT_SORTS = {"rank": "順位順", "code": "提案コード順", "amount_desc": "要望額の多い順",
+                "scorers": "採点した委員の少ない順"}
+
+
+def _shown(computed, decided, params):
+    """The ranking rows the list shows: searched, filtered, sorted and one
+    page of them, in memory (the ranking is computed whole either way)."""
+    if computed is None:
+        return [], paginate(params, 0)
+    inputs = computed.inputs
+    needle = params.q.casefold()
+    keep = {
+        "": lambda row: True,
+        "recommended": lambda row: row.recommended,
+        "not_recommended": lambda row: not row.recommended,
+        "under_minimum": lambda row: row.under_minimum,
+        "undecided": lambda row: row.key not in decided,
+        "departs": lambda row: row.key in decided and decided[row.key].departs,
+    }[params.status]
+    rows = [row for row in computed.result.proposals if keep(row) and (
+        not needle or needle in row.code.casefold() or needle in (inputs.proposal(row.key).group.name or "").casefold())]
+    if params.sort == "code":
+        rows.sort(key=lambda row: code_order(row.code))
+    elif params.sort == "amount_desc":
+        rows.sort(key=lambda row: -row.requested_amount)
+    elif params.sort == "scorers":
+        rows.sort(key=lambda row: row.scorer_count)
+    page = paginate(params, len(rows))
+    return rows[page.offset:page.offset + page.size], page
+
+
 def _page(call, *, finalise_form=None, comment_form=None, schedule_form=None, publish_form=None,
           publish_error=None, status=200):
     now = now_utc()
     computed, view, error = _figures(call)
     decided = decisions.decisions_of(db_session, call)
+    params = read(request.args, statuses=RESULT_FILTERS, sorts=RESULT_SORTS)
+    shown, page = _shown(computed, decided, params)
     published = publication.publications(db_session, call)
     schedule_form = schedule_form or ScheduleForm(
         formdata=None, scheduled_at=to_jst(call.results_scheduled_at).replace(tzinfo=None)
         if call.results_scheduled_at else None)
     # Whether publishing could go ahead (a correction's reason is asked for on the form).
-    blocker = publication.refusal(db_session, call, now, reason="訂正" if published else "")
+    blocker = publication.refusal(db_session, call, now, reason="訂正" if published else "",
+                                  result=computed.result if computed else None)
+    # 採点不成立: shown with the reason each will be published with, before 公表 is pressed.
+    under_minimum = [row for row in computed.result.proposals if row.under_minimum] if computed else []
     return render_template(
         "admin/results/index.html", call=call, computed=computed, view=view, error=error,
         decided=decided, finalised=decisions.finalised(db_session, call), scoring_over=call.scoring_over(now),
@@ -54,7 +94,9 @@ def _page(call, *, finalise_form=None, comment_form=None, schedule_form=None, pu
         comment_form=comment_form or GeneralCommentForm(formdata=None, general_comment=call.general_comment),
         schedule_form=schedule_form, publish_form=publish_form or PublishForm(formdata=None),
         publish_error=publish_error, now=now, publish_job=_shown_job(call, published),
-        job_status_labels=JOB_STATUS_LABELS,
+        job_status_labels=JOB_STATUS_LABELS, under_minimum=under_minimum, shown=shown, page=page, params=params,
+        filters=RESULT_FILTERS, sorts=RESULT_SORTS, page_sizes=PAGE_SIZES,
+        under_minimum_text=decisions.under_minimum_text,
     ), status
 
 
@@ -88,10 +130,10 @@ def _decision_page(call, proposal, form=None, status=200):
         if decision is not None:
             form = DecisionForm(formdata=None, obj=decision, outcome=decision.outcome.value)
         else:
+            # The 講評 is the committee's own text: it starts empty, with the
+            # reviewers' comments shown beside it to draw from.
             default = DecisionOutcome.ADOPTED if row is not None and row.recommended else DecisionOutcome.NOT_ADOPTED
-            form = DecisionForm(formdata=None, outcome=default.value,
-                                review_comment=decisions.prefill_comment(computed.inputs, proposal.id)
-                                if computed else "")
+            form = DecisionForm(formdata=None, outcome=default.value)
     sheets = []
     if computed is not None:
         for sheet in computed.inputs.sheets:
@@ -105,6 +147,7 @@ def _decision_page(call, proposal, form=None, status=200):
         comments=computed.inputs.comments_for(proposal.id) if computed else [],
         reason_labels=results.REASON_LABELS, scoring_over=call.scoring_over(now_utc()),
         published=publication.latest(db_session, call) is not None,
+        under_minimum=decisions.under_minimum_text(row) if row is not None and row.under_minimum else None,
     ), status
 
 
@@ -117,6 +160,12 @@ def results_decision(call_id: int, proposal_id: int):
     if not form.is_submitted():
         return _decision_page(call, proposal)
     if not form.validate():
+        return _decision_page(call, proposal, form, 422)
+    # The 講評 is published: names of people and organisations need a confirmation (issue 14).
+    names = comment_check.public_comment_problem(db_session, call, proposal, form.review_comment.data,
+                                                 request.form.get("names_confirmed") == "y")
+    if names:
+        form.review_comment.errors = [*form.review_comment.errors, names]
         return _decision_page(call, proposal, form, 422)
     try:
         decision = decisions.record_decision(

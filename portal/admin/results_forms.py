@@ -49,4 +49,4 @@ class PublishForm(BaseForm):
 
     def expected_version(self) -> int | None:
         data = (self.version.data or "").strip()
-        return int(data) if data.isdigit() and len(data) < 6 else None
+        return int(data) if data.isascii() and data.isdigit() and len(data) < 6 else None

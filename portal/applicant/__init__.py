@@ -10,5 +10,5 @@ def require_login():
     """Every applicant page needs a login."""
 
 
-from . import attachments, profile, proposals, receipts  # noqa: E402,F401
+from . import attachments, editor, profile, proposals, receipts  # noqa: E402,F401
 from . import consent, feedback, reuse  # noqa: E402,F401

@@ -24,7 +24,7 @@ from ..models import FilePurpose, Group, Proposal, StoredFile
 from ..policy import load_own_proposal, load_visible_file, require_applicant
 from . import bp
 from .forms import GroupProfileForm
-from .proposals import _render_editor, stored_problems
+from .editor import _render_editor, stored_problems
 
 DOCUMENT_PURPOSES = (FilePurpose.RULES, FilePurpose.OFFICERS, FilePurpose.ANNUAL_REPORT)
 MAX_DOCUMENTS_PER_PURPOSE = 5
@@ -98,13 +98,13 @@ def upload_attachment(proposal_id: int):
         _check_total(sizes, len(clean.data), "添付資料")
     except RejectedFile as rejected:
         g.upload_errors = {ATTACHMENT_FIELD: rejected.message}
-        return _render_editor(proposal, errors=stored_problems(proposal), status=422)
+        return _render_editor(proposal, errors=stored_problems(proposal), status=422, step="attachments")
     stored = storage.store_file(
         db_session, current_store(), clean, original_name=name, purpose=FilePurpose.ATTACHMENT,
         group_id=proposal.group_id, proposal_id=proposal.id, uploaded_by_id=user.id,
     )
     flash(f"「{stored.original_name}」を添付しました。", "success")
-    return redirect(url_for("applicant.edit_proposal", proposal_id=proposal.id, _anchor="attachments"))
+    return redirect(url_for("applicant.edit_proposal", proposal_id=proposal.id, step="attachments"))
 
 
 # --- group documents -------------------------------------------------------------
@@ -181,7 +181,7 @@ def delete_file(file_id: int):
         refusal = workflow.edit_refusal(proposal, now_utc())
         if refusal:
             refuse(403, refusal)
-        target = url_for("applicant.edit_proposal", proposal_id=proposal.id, _anchor="attachments")
+        target = url_for("applicant.edit_proposal", proposal_id=proposal.id, step="attachments")
     else:
         target = url_for("applicant.profile", _anchor="documents")
     name = stored.original_name

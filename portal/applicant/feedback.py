@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import render_template
 
 from ..db import db_session
+from ..domain.anonymity import comment_check
 from ..domain.results import publication, results
 from ..domain.timeutil import format_jst
 from ..errors import refuse
@@ -35,8 +36,8 @@ def comments_for_group(proposal: Proposal) -> list[tuple[str, str]]:
     """(pseudonym, comment) from the sheets that counted (the deciding
     stage's submitted sheets, conflicted or recused reviewers left out;
     ``domain.results`` decides which), in pseudonym order."""
-    comments = results.gather(db_session, proposal.call).comments_for(proposal.id)
-    return sorted(comments, key=lambda item: (len(item[0]), item[0]))
+    # A comment naming people or organisations waits for staff's check (issue 14).
+    return comment_check.comments_for_group(db_session, results.gather(db_session, proposal.call), proposal)
 
 
 @bp.app_template_global("feedback_available")

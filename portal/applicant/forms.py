@@ -161,6 +161,13 @@ def officer_lines(form, field):
         raise ValidationError(f"1行に1人の氏名を入力してください（{MAX_OFFICER_CHARS}字を超える行があります）。")
 
 
+def short_lines(form, field):
+    if len(field.data or []) > MAX_OFFICERS:
+        raise ValidationError(f"{MAX_OFFICERS}行まで入力できます（現在{len(field.data)}行）。")
+    if any(len(line) > MAX_OFFICER_CHARS for line in field.data or []):
+        raise ValidationError(f"1行に1つ、{MAX_OFFICER_CHARS}字以内で入力してください。")
+
+
 class GroupProfileForm(BaseForm):
     name = StringField("団体名", validators=[max_chars(120)])
     name_kana = StringField("団体名（ふりがな）", validators=[max_chars(200), furigana])
@@ -193,3 +200,6 @@ class GroupProfileForm(BaseForm):
     website = StringField("ウェブサイト", validators=[max_chars(300), website], render_kw={"inputmode": "url"})
     based_in_city = BooleanField("市内に活動拠点があります")
     officer_names = LinesField("役員の氏名（1行に1人）", validators=[officer_lines])
+    # Read only by the anonymisation scan (reviewers never see them).
+    aliases = LinesField("通称・略称（1行に1つ）", validators=[short_lines])
+    activity_bases = LinesField("活動拠点の施設名（1行に1つ）", validators=[short_lines])

@@ -12,7 +12,7 @@ from .forms import GroupProfileForm
 PROFILE_FIELDS = (
     "name", "name_kana", "representative_title", "representative_name", "contact_name", "contact_email",
     "postal_code", "address", "phone", "founded_on", "member_count", "activity_fields", "activity_record",
-    "website", "based_in_city", "officer_names",
+    "website", "based_in_city", "officer_names", "aliases", "activity_bases",
 )
 
 

@@ -34,7 +34,7 @@ def reuse_proposal(proposal_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        call = db_session.get(Call, int(chosen_id)) if chosen_id.isdigit() else None
+        call = db_session.get(Call, int(chosen_id)) if chosen_id.isascii() and chosen_id.isdigit() and len(chosen_id) < 10 else None
         error = reuse.copy_refusal(db_session, user.group, call, now)
         if error is None:
             draft = reuse.start_from_withdrawn(db_session, source, call, user, now)

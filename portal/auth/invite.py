@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import db_session
 from ..domain.timeutil import now_utc
+from ..links import external_url
 from ..models import Call, Invitation, Role
 from . import bp, invitations
 from .accounts import ROLE_LABELS, AccountError
@@ -19,7 +20,7 @@ def invitation_link(token: str) -> str:
     """The absolute link for a mail or the terminal. Outside a request (the
     ``create-user`` command) the configured public address is used."""
     if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("auth.accept_invitation", token=token, _external=True)
+        return external_url("auth.accept_invitation", token=token)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return f"{base}/invite/{token}"
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import db_session
 from ..errors import render_error, wants_json
 from ..extensions import login_manager
+from ..links import external_url
 from ..mail import send_mail
 from ..models import Group, OutboxMessage, Role, User, utcnow
 from ..security import is_safe_local_path, safe_next
@@ -25,6 +26,8 @@ def home_for(user: User) -> str:
         return url_for("admin.index")
     if user.role == Role.REVIEWER:
         return url_for("review.index")
+    if user.role == Role.DEPARTMENT:
+        return url_for("department.index")
     return url_for("applicant.dashboard")
 
 
@@ -46,7 +49,7 @@ def login_needed():
 
 
 def send_confirmation(user: User) -> None:
-    link = url_for("auth.confirm", token=make_confirm_token(user), _external=True)
+    link = external_url("auth.confirm", token=make_confirm_token(user))
     send_mail(
         user.email,
         f"【{current_app.config['CITY_NAME']}】メールアドレスの確認",
@@ -72,9 +75,9 @@ def send_registration_notice(email: str) -> None:
         "このメールアドレスで、協働事業提案ポータルのアカウント登録のお申し込みがありました。\n"
         "このアドレスのアカウントはすでに登録されているため、新しいアカウントは作成していません。\n\n"
         "ご自身でお申し込みの場合は、次のページから登録済みのアカウントでログインしてください。\n"
-        f"{url_for('auth.login', _external=True)}\n\n"
+        f"{external_url('auth.login')}\n\n"
         "パスワードをお忘れの場合は、次のページから再設定できます。\n"
-        f"{url_for('auth.forgot_password', _external=True)}\n\n"
+        f"{external_url('auth.forgot_password')}\n\n"
         "お心当たりのない場合は、このメールを破棄してください。アカウントとパスワードは変わりません。\n",
     )
 
@@ -221,7 +224,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = db_session.scalar(select(User).where(User.email == form.email.data))
         if user is not None and not _mails_exhausted(user.email, RESET_SUBJECT):
-            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            link = external_url("auth.reset_password", token=make_reset_token(user))
             send_mail(
                 user.email,
                 f"【{current_app.config['CITY_NAME']}】{RESET_SUBJECT}",

@@ -28,9 +28,10 @@ PENDING_SECONDS = 5 * 60
 
 
 def required_for(user: User) -> bool:
-    """Staff and reviewers need a second factor. The demo and test
-    configurations may waive it per account; production never does."""
-    if user.role not in (Role.STAFF, Role.REVIEWER):
+    """Staff, reviewers and department staff (who read the proposals of
+    their field) need a second factor. The demo and test configurations may
+    waive it per account; production never does."""
+    if user.role not in (Role.STAFF, Role.REVIEWER, Role.DEPARTMENT):
         return False
     return not (user.second_factor_waived and current_app.config.get("ALLOW_SECOND_FACTOR_WAIVER", False))
 

@@ -53,7 +53,7 @@ from ..models import (
     StatusEvent,
     User,
 )
-from . import calls, reviews
+from . import adoption, calls, reviews
 from .content import (
     DRAFT_CHANOMA,
     DRAFT_KOSODATE,
@@ -324,6 +324,7 @@ class Loader:
                            reviews.FINISHED_DECISION_BASIS)
         call.general_comment = reviews.FINISHED_GENERAL_COMMENT
         publication.publish(session, call, self.staff, call.results_at, settings=self.settings)
+        adoption.carry_on(self, proposals)  # after adoption: portal/demo/adoption.py
 
     # -- 令和8年度: open --------------------------------------------------------------
 

@@ -4,15 +4,18 @@
 A file's size says nothing of its pixels: a 140 KB PNG can claim 6000×6000
 colour pixels, 144 MB once decoded and twice that with the clean copy. So
 the cost is worked out from the header (``Image.open`` reads nothing else)
-before a pixel is decoded, and a process decodes only a few images at once.
+before a pixel is decoded, and a machine decodes only a few images at once.
 """
 from __future__ import annotations
 
+import fcntl
 import itertools
 import math
-import threading
+import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -23,12 +26,21 @@ from PIL import Image
 # about 70 MB). A larger JPEG is decoded at a half, a quarter or an eighth
 # of its size instead (libjpeg's scaled decoding, Pillow's ``draft``).
 MAX_DECODE_BYTES = 200_000_000
-# Images decoded at once in one process; a further upload waits its turn
-# for at most DECODE_WAIT_SECONDS (well under nginx's proxy_read_timeout),
-# then is refused with a message, never a server error. 2 × 200 MB bounds
-# what a worker spends on decoding however many uploads arrive together.
+# Images decoded at once on one machine, whatever the number of web
+# workers (the slots are file locks: they hold across processes); a further
+# upload waits its turn for at most DECODE_WAIT_SECONDS (well under nginx's
+# proxy_read_timeout), then is refused with a message, never a server
+# error. 2 × 200 MB bounds what a server spends on decoding however many
+# uploads arrive together.
 MAX_CONCURRENT_DECODES = 2
 DECODE_WAIT_SECONDS = 30
+# Where the slots' lock files live: one directory for every web worker of
+# a machine; beside the instance's own files (as config.INSTANCE_DIR), not
+# in the shared /tmp where another account could create it first.
+SLOTS_DIR = Path(os.environ.get("PORTAL_DECODE_SLOTS_DIR")
+                 or Path(os.environ.get("PORTAL_INSTANCE_DIR") or Path(__file__).resolve().parents[2] / "instance")
+                 / "decode-slots")
+_SLOT_POLL_SECONDS = 0.05
 
 SRGB_MODES = ("RGB", "RGBA", "CMYK")  # the modes a colour profile is converted from
 
@@ -41,19 +53,29 @@ class DecodeRefused(Exception):
         self.message = message
 
 
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
-
-
 @contextmanager
 def decode_slot(timeout: float | None = None):
-    """Hold one of the process's decoding slots; refused after waiting
-    ``timeout`` seconds (DECODE_WAIT_SECONDS) for one."""
-    if not _slots.acquire(timeout=DECODE_WAIT_SECONDS if timeout is None else timeout):
-        raise DecodeRefused("ただいま画像の処理が混み合っています。少し待ってから、もう一度添付してください。")
-    try:
-        yield
-    finally:
-        _slots.release()
+    """Hold one of the machine's decoding slots; refused after waiting
+    ``timeout`` seconds (DECODE_WAIT_SECONDS) for one. A slot is an
+    exclusive lock on a file, released by the kernel if its holder dies."""
+    deadline = time.monotonic() + (DECODE_WAIT_SECONDS if timeout is None else timeout)
+    SLOTS_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    while True:
+        for number in range(MAX_CONCURRENT_DECODES):
+            handle = open(SLOTS_DIR / f"slot-{number}", "ab")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield
+            finally:
+                handle.close()  # closing the file releases the lock
+            return
+        if time.monotonic() >= deadline:
+            raise DecodeRefused("ただいま画像の処理が混み合っています。少し待ってから、もう一度添付してください。")
+        time.sleep(_SLOT_POLL_SECONDS)
 
 
 def bytes_per_pixel(mode: str) -> int:

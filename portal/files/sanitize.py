@@ -29,6 +29,7 @@ from .decode_budget import (
     plan_decode,
     too_many_pixels_message,
 )
+from .decoder import run_in_child
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,8 @@ def clean_image(data: bytes, content_type: str, *, max_pixels: int = MAX_IMAGE_P
                 max_decode_bytes: int = MAX_DECODE_BYTES) -> bytes:
     """Decode the pixels and encode them into a new image with no metadata.
     What that costs in memory is bounded from the header before anything is
-    decoded, and a process decodes only a few images at a time
-    (:mod:`.decode_budget`)."""
+    decoded, a machine decodes only a few images at a time
+    (:mod:`.decode_budget`), each in a child process (:mod:`.decoder`)."""
     fmt = "PNG" if content_type == PNG else "JPEG"
     broken = RejectedFile(f"{TYPE_LABELS[content_type]}を読み取れませんでした。ファイルが壊れていないか確認してください。")
     try:
@@ -220,7 +221,7 @@ def clean_image(data: bytes, content_type: str, *, max_pixels: int = MAX_IMAGE_P
                 plan = plan_decode(probe, fmt, max_pixels=max_pixels, max_bytes=max_decode_bytes)
                 probe.verify()
             with decode_slot():
-                return _reencode(data, fmt, plan, max_decode_bytes)
+                return _decode(data, fmt, plan, max_decode_bytes)
     except DecodeRefused as refused:
         raise RejectedFile(refused.message) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -234,6 +235,11 @@ def clean_image(data: bytes, content_type: str, *, max_pixels: int = MAX_IMAGE_P
     except Exception:
         log.warning("unexpected error while reading an image", exc_info=True)
         raise broken from None
+
+
+def _decode(data: bytes, fmt: str, plan: DecodePlan, max_decode_bytes: int) -> bytes:
+    """The re-encode, in a child process of its own (:mod:`.decoder`)."""
+    return run_in_child(_reencode, data, fmt, plan, max_decode_bytes)
 
 
 def _reencode(data: bytes, fmt: str, plan: DecodePlan, max_decode_bytes: int) -> bytes:

@@ -13,15 +13,18 @@ import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..db import session_factory
 from ..models import Job, JobStatus, utcnow
+from .queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
+WAITING_STAGE = "開始を待っています"  # a recorded job's stage until a worker takes it
 
 
 def call_key(kind: str, call_id: int) -> str:
@@ -31,6 +34,19 @@ def call_key(kind: str, call_id: int) -> str:
 
 def active_call_job(session: Session, kind: str, call_id: int) -> Job | None:
     return session.scalars(select(Job).where(Job.active_key == call_key(kind, call_id))).first()
+
+
+def record_call_job(session: Session, kind: str, call, staff, now, *, total: int, params: dict | None = None,
+                    huey=None) -> Job:
+    """A new active job of ``kind`` for ``call`` (flushed), handed to the
+    worker once the transaction commits. The caller holds the call's lock
+    and has checked that no job of the kind is active."""
+    job = Job(kind=kind, call_id=call.id, created_by_id=staff.id if staff else None, params=params or {},
+              active_key=call_key(kind, call.id), stage=WAITING_STAGE, total=total, created_at=now)
+    session.add(job)
+    session.flush()
+    enqueue_after_commit(session, huey or current_app.extensions["huey"], "run_job", job.id)
+    return job
 
 
 def latest_call_job(session: Session, kind: str, call_id: int) -> Job | None:

@@ -21,7 +21,6 @@ from ..domain.timeutil import now_utc
 from ..mail import queue_mail
 from ..models import Call, Job, JobStatus, User, utcnow
 from . import progress
-from .queue import enqueue_after_commit
 
 KIND = "publish"
 STALE_ROUNDS = 3  # the log moved on while rendering: render again, this many times at most
@@ -57,13 +56,8 @@ def start(session: Session, call: Call, staff: User | None, now: datetime, reaso
     problem = publication.refusal(session, call, now, reason)
     if problem:
         raise publication.PublicationRefused(problem)
-    job = Job(kind=KIND, call_id=call.id, created_by_id=staff.id if staff else None,
-              params={"reason": (reason or "").strip(), "expected_version": version},
-              active_key=active_key(call), stage="開始を待っています", total=publish_steps.STEPS)
-    session.add(job)
-    session.flush()
-    enqueue_after_commit(session, huey or current_app.extensions["huey"], "run_job", job.id)
-    return job
+    return progress.record_call_job(session, KIND, call, staff, now, total=publish_steps.STEPS, huey=huey,
+                                    params={"reason": (reason or "").strip(), "expected_version": version})
 
 
 def run(job_id: int, *, heartbeat: bool = True) -> None:

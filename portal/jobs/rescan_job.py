@@ -24,10 +24,11 @@ from ..domain.timeutil import now_utc
 from ..files.objectstore import store_of
 from ..models import Call, Job, JobStatus, Proposal, ProposalStatus, User
 from . import progress
-from .queue import enqueue_after_commit
 
 KIND = "rescan"
 STAGE = "提案のスキャン"
+FAILED_MESSAGE = ("スキャンの途中でエラーが発生しました。スキャンを終えた提案の結果はそのままです。"
+                  "もう一度「すべての提案を再スキャン」を押してください。")
 
 
 def active_key(call: Call) -> str:
@@ -52,12 +53,7 @@ def start(session: Session, call: Call, staff: User | None, now: datetime, *, hu
     ids = _accepted_ids(session, call)
     if not ids:
         raise WrongState("スキャンする提案がありません（審査委員に公開する前の、受理した提案が対象です）。")
-    job = Job(kind=KIND, call_id=call.id, created_by_id=staff.id if staff else None, params={},
-              active_key=active_key(call), stage="開始を待っています", total=len(ids), created_at=now)
-    session.add(job)
-    session.flush()
-    enqueue_after_commit(session, huey or current_app.extensions["huey"], "run_job", job.id)
-    return job
+    return progress.record_call_job(session, KIND, call, staff, now, total=len(ids), huey=huey)
 
 
 def run(job_id: int, *, heartbeat: bool = True) -> None:

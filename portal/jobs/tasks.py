@@ -24,12 +24,14 @@ from sqlalchemy import delete, or_, select
 from .. import mail
 from ..db import session_factory
 from ..models import Job, JobStatus, LoginThrottle, OutboxMessage, utcnow
-from . import progress, publish_job, rescan_job
+from . import progress, publish_job, release_job, rescan_job
 from .queue import enqueue_now, remember_task
 
 log = logging.getLogger(__name__)
 
-HANDLERS = {publish_job.KIND: publish_job.run, rescan_job.KIND: rescan_job.run}
+# Each kind of job: its module's run(job_id, heartbeat=...) and the
+# FAILED_MESSAGE the staff see when its last try failed.
+JOB_KINDS = {module.KIND: module for module in (publish_job, rescan_job, release_job)}
 JOB_RETRIES = 2
 LOST_AFTER_SECONDS = 120  # queued this long and never started: enqueue again
 THROTTLE_KEPT_AFTER_WINDOW = timedelta(days=1)  # for a look at last night's attempts
@@ -76,11 +78,11 @@ def _run_job(app: Flask, huey: Huey, job_id: int, *, final_try: bool) -> None:
     with session_factory() as session:
         kind = session.get(Job, job_id).kind
     try:
-        HANDLERS[kind](job_id, heartbeat=not huey.immediate)
+        JOB_KINDS[kind].run(job_id, heartbeat=not huey.immediate)
     except Exception:
         log.exception("job %s (%s) failed", job_id, kind)
         if final_try:
-            progress.finish(job_id, JobStatus.FAILED, publish_job.FAILED_MESSAGE)
+            progress.finish(job_id, JobStatus.FAILED, JOB_KINDS[kind].FAILED_MESSAGE)
         else:
             progress.requeue(job_id, "一時的なエラーのため、自動でやり直します。")
         raise

@@ -1,6 +1,19 @@
 """All models, imported here so metadata and Alembic see every table."""
+from .adoption import (
+    Agreement,
+    AgreementConfirmation,
+    AgreementSide,
+    AgreementStatus,
+    Department,
+    DepartmentInvitation,
+    DepartmentMember,
+    GoalKind,
+    ProjectGoal,
+    ProposalDepartment,
+)
 from .base import Base, utcnow
 from .call import Call, CallChange, Criterion
+from .comment_check import CommentCheck
 from .files import FILE_PURPOSE_LABELS, FilePurpose, StoredFile
 from . import guards  # noqa: F401  (registers the flush guards)
 from .group import ACTIVITY_FIELDS, GROUP_KIND_LABELS, Group, GroupKind
@@ -61,4 +74,6 @@ __all__ = [
     "DepartmentOpinion", "ExtraTerm", "FindingStatus", "IntakeDecision", "IntakeOutcome", "PanelMember",
     "RedactionFinding", "ReviewAttachment", "ReviewCopy", "ReviewScore", "ReviewSheet", "ScoreReopen",
     "SheetStatus", "Stage", "Invitation", "RecoveryCode", "BLOCKING_CONFLICT_STATUSES",
+    "Agreement", "AgreementConfirmation", "AgreementSide", "AgreementStatus", "Department",
+    "DepartmentInvitation", "DepartmentMember", "ProposalDepartment", "CommentCheck", "GoalKind", "ProjectGoal",
 ]

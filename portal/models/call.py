@@ -16,6 +16,7 @@ class Call(Base):
         CheckConstraint("opens_at < closes_at", name="open_before_close"),
         CheckConstraint("closes_at <= screening_starts_at", name="close_before_screening"),
         CheckConstraint("budget_cap_per_proposal >= 0", name="cap_not_negative"),
+        CheckConstraint("min_valid_sheets IS NULL OR min_valid_sheets >= 1", name="min_valid_sheets_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,10 @@ class Call(Base):
     reviewer_fields: Mapped[list] = mapped_column(JSON, default=list)
     show_department_opinion: Mapped[bool] = mapped_column(default=False)
     scoring_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The fewest valid (submitted, conflict-free) sheets a proposal needs for
+    # its score to count; None: every assigned member not excluded for a
+    # conflict. Under it a proposal is 採点不成立 (docs/aggregation.md).
+    min_valid_sheets: Mapped[int | None] = mapped_column()
 
     # -- aggregation and publication (see docs/aggregation.md) ---------------
     aggregation_method: Mapped[str] = mapped_column(String(20), default="mean")
@@ -101,7 +106,11 @@ class Call(Base):
         return opens is not None and closes is not None and opens <= now < closes
 
     def scoring_over(self, now: datetime) -> bool:
-        """Every stage's window has closed: scores may be revealed to the panel."""
+        """Scoring has ended: every stage's window has closed, or the
+        secretariat closed the scoring early (採点の締切 ends every stage, so
+        decisions, publication and the panel's view go ahead from then)."""
+        if self.scoring_closed_at is not None and now >= self.scoring_closed_at:
+            return True
         ends = [self.scoring_closes_at]
         if self.has_presentation:
             ends.append(self.presentation_closes_at)

@@ -60,6 +60,10 @@ class Group(Base):
     based_in_city: Mapped[bool] = mapped_column(default=True)
     # 役員名簿 as names (one per entry): anonymisation and conflict checks use them.
     officer_names: Mapped[list] = mapped_column(JSON, default=list)
+    # 通称・略称 and 活動拠点 (facility names), as the group writes them. Only
+    # the anonymisation scan reads them: reviewers never see these fields.
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    activity_bases: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     account: Mapped["User"] = relationship(back_populates="group")  # noqa: F821

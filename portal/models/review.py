@@ -93,6 +93,8 @@ class RedactionFinding(Base):
     kind: Mapped[str] = mapped_column(String(20))
     replacement: Mapped[str] = mapped_column(String(20))
     confidence: Mapped[str] = mapped_column(String(10))
+    # Why the scan flagged it, shown to staff (most needed on a low-confidence flag).
+    reason: Mapped[str] = mapped_column(String(200), default="")
     # SHA-256 of the text scanned; a finding is stale when the text changes.
     source_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus), default=FindingStatus.PENDING)

@@ -13,6 +13,7 @@ class Role(enum.StrEnum):
     APPLICANT = "applicant"
     STAFF = "staff"
     REVIEWER = "reviewer"
+    DEPARTMENT = "department"  # a city department's account (担当課): portal/department/
 
 
 class User(Base):
@@ -65,7 +66,7 @@ class User(Base):
 
     @property
     def needs_second_factor(self) -> bool:
-        return self.role in (Role.STAFF, Role.REVIEWER) and not self.second_factor_waived
+        return self.role in (Role.STAFF, Role.REVIEWER, Role.DEPARTMENT) and not self.second_factor_waived
 
     # The role alone; whether the person may act as staff or reviewer now
     # (signed in, active) is ``policy.is_staff`` / ``policy.is_reviewer``.

@@ -8,6 +8,7 @@ docs/transparency.md; keep the two in step.
 
     /calls/<slug>/results            page      (.json .csv .pdf twins)
     /calls/<slug>/results/v<n>       an earlier version after a correction
+    /calls/<slug>/results/p/<code>   one proposal in full (…/v<n>/p/<code> for a version)
     /calls/<slug>/log                the process log (.json .pdf twins; log_pages.py)
     /transparency/public-key.pem     the key that signs the log head
     /transparency/verify_log.py      the citizen's verifier
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from flask import Response, current_app
+from flask import Response, current_app, url_for
 from sqlalchemy import select
 
 from ..db import db_session
@@ -73,16 +74,38 @@ def _versions(call: Call) -> list[tuple[int, object]]:
 
 # -- results ---------------------------------------------------------------------
 
+def _detail_url(call: Call, version: int | None):
+    """Where one proposal's full figures are, for this version's page."""
+    if version is None:
+        return lambda code: url_for("public.result_detail", slug=call.slug, code=code)
+    return lambda code: url_for("public.result_version_detail", slug=call.slug, version=version, code=code)
+
+
 def _render_results(call: Call, row: Publication, *, latest: bool) -> bytes:
     document = row.results
     proposals = document.get("proposals") or []
     adopted = [p for p in proposals if (p.get("decision") or {}).get("outcome") in ADOPTED_OUTCOMES]
-    others = [p for p in proposals if p not in adopted]
     return render_page_bytes(
         "public/results.html", call=call, doc=document, publication=row, latest=latest,
-        adopted=adopted, others=others, criteria=document.get("criteria") or [],
+        adopted=adopted, criteria=document.get("criteria") or [],
         ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
+        detail_url=_detail_url(call, None if latest else row.version),
         versions=_versions(call), fingerprint=serving.published_fingerprint(document.get("public_key_pem")),
+    )
+
+
+def _render_detail(call: Call, row: Publication, code: str, *, latest: bool) -> bytes:
+    document = row.results
+    proposals = document.get("proposals") or []
+    proposal = next((p for p in proposals if p.get("code") == code), None)
+    if proposal is None:
+        refuse(404, f"「{code}」という提案はこの審査結果にありません。")
+    back = (url_for("public.results", slug=call.slug) if latest
+            else url_for("public.results_version", slug=call.slug, version=row.version))
+    return render_page_bytes(
+        "public/result_detail.html", call=call, doc=document, p=proposal, latest=latest, back_url=back,
+        criteria=document.get("criteria") or [],
+        ranked_count=sum(1 for p in proposals if p.get("rank") is not None),
     )
 
 
@@ -112,6 +135,31 @@ def _render_results_page(slug: str, version: int | None, key: tuple, cache, toke
 @bp.get("/calls/<slug>/results")
 def results(slug: str):
     return _results_page(slug, None)
+
+
+def _detail_page(slug: str, version: int | None, code: str) -> Response:
+    shared = same_for_everyone()
+    key = ("result-detail", slug, version, code)
+
+    def render(cache, token) -> Response:
+        call = load_public_call(slug)
+        newest = latest_publication(call)
+        row = newest if version is None else _version(call, version)
+        body = _render_detail(call, row, code, latest=newest.version == row.version)
+        return rendered_page(body, key=key, cache=cache, token=token, shared=shared, cache_control=LATEST,
+                             last_modified=clamped(newest.published_at))
+
+    return from_cache(key, shared, serve_page(LATEST), render)
+
+
+@bp.get("/calls/<slug>/results/p/<code>")
+def result_detail(slug: str, code: str):
+    return _detail_page(slug, None, code)
+
+
+@bp.get("/calls/<slug>/results/v<int:version>/p/<code>")
+def result_version_detail(slug: str, version: int, code: str):
+    return _detail_page(slug, version, code)
 
 
 @bp.get("/calls/<slug>/results.json")

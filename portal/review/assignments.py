@@ -24,6 +24,7 @@ from ..domain.timeutil import now_utc, wareki_date
 from ..errors import refuse
 from ..files import storage
 from ..files.objectstore import current_store
+from ..links import external_url
 from ..mail import send_mail
 from ..models import Assignment, AssignmentStatus, Role, User
 from . import bp
@@ -111,7 +112,7 @@ def notify_staff(call, assignment: Assignment, code: str, note: str) -> None:
         f"審査委員 {member.user.display_name}（{member.pseudonym}）から、{code} について利害関係の申告がありました。\n"
         f"この委員は {code} の審査から外れました。公開記録には「利害関係による回避」として、仮名と匿名コードだけが記録されています。\n\n"
         f"申告の内容:\n{note or '（記載なし）'}\n\n"
-        f"審査委員会の画面: {url_for('admin.panel', call_id=call.id, _external=True)}\n"
+        f"審査委員会の画面: {external_url('admin.panel', call_id=call.id)}\n"
     )
     for user in staff:
         send_mail(user.email, subject, body)

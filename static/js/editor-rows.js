@@ -8,10 +8,10 @@
   "use strict";
   var form = document.getElementById("proposal-form");
   var totals = document.getElementById("budget-totals");
-  if (!form || !totals) { return; }
+  if (!form) { return; }  // (the budget's totals are on the 予算 step only)
   var KINDS = { role: "役割分担", income: "収入", expense: "支出" };
   var MAX_YEN = 999999999;
-  var requestCategory = totals.getAttribute("data-request-category");
+  var requestCategory = totals ? totals.getAttribute("data-request-category") : "";
 
   // The editor's one polite live region (proposal-editor.js makes it);
   // a region of our own only if it is missing.
@@ -57,6 +57,7 @@
     }, 0);
   }
   function updateTotals() {
+    if (!totals) { return; }
     var income = sum("income", false);
     var expense = sum("expense", false);
     setText("total-income", yen(income));
@@ -107,6 +108,12 @@
         link.textContent = link.textContent.replace(/（\d+行目）/, "（" + index + "行目）");
       }
     });
+    recountSummary();
+  }
+
+  // The summary's heading says how many problems it lists (error-summary.js).
+  function recountSummary() {
+    if (window.portalErrorSummary) { window.portalErrorSummary.recount(); return; }
     var summary = document.getElementById("error-summary");
     if (summary && !summary.querySelector("li")) { summary.remove(); }
   }

@@ -41,6 +41,18 @@
     if (target && focusTarget(target)) { event.preventDefault(); }
   });
 
+  // After a problem is fixed or its row deleted without a page load, the
+  // summary's 「（N件）」 says what is left, and an empty summary goes.
+  function recount() {
+    var summary = document.getElementById("error-summary");
+    if (!summary) { return; }
+    var left = summary.querySelectorAll("li").length;
+    if (!left) { summary.remove(); return; }
+    var count = summary.querySelector("[data-summary-count]");
+    if (count && count.textContent !== String(left)) { count.textContent = String(left); }
+  }
+  window.portalErrorSummary = { recount: recount };
+
   function onLoad() {
     var target = targetOf(window.location.hash);
     if (target && focusTarget(target)) { return; }

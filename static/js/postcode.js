@@ -79,7 +79,39 @@
     address.insertAdjacentElement("afterend", suggestion);
   }
 
+  // One postcode, several towns (452-0961: 清須市の春日夢の森, 春日中沼…):
+  // the person picks theirs, and the address is then found as for one town.
+  function chooseTown(json) {
+    suggestion = document.createElement("fieldset");
+    suggestion.className = "postcode-suggestion postcode-towns";
+    var legend = document.createElement("legend");
+    legend.textContent = "この郵便番号（" + json.postal_code + "）には町域が" + json.towns.length +
+      "つあります。所在地の町域を選んでください。";
+    suggestion.appendChild(legend);
+    var list = document.createElement("ul");
+    list.className = "choice-list";
+    json.towns.forEach(function (town) {
+      var item = document.createElement("li");
+      var pick = document.createElement("button");
+      pick.type = "button";
+      pick.className = "button";
+      pick.textContent = json.prefecture + json.city + town;
+      pick.addEventListener("click", function () {
+        dropSuggestion();
+        show({ address: json.prefecture + json.city + town, town: town, towns: [] });
+      });
+      item.appendChild(pick);
+      list.appendChild(item);
+    });
+    suggestion.appendChild(list);
+    lookup.insertAdjacentElement("afterend", suggestion);
+    say("この郵便番号には町域が" + json.towns.length + "つあります。下の一覧から選んでください。");
+    var first = suggestion.querySelector("button");
+    if (first) { first.focus(); }
+  }
+
   function show(json) {
+    if (json.towns && json.towns.length > 1) { chooseTown(json); return; }
     var found = json.address;
     var rest = json.town ? "番地" : "町名・番地";
     var current = address.value.trim();

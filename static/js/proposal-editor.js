@@ -143,6 +143,7 @@
         var problems = Object.keys(result.json.errors || {}).length;
         setStatus("自動保存しました（" + result.json.saved_at + "）" + (problems ? "　確認が必要な項目が" + problems + "件あります" : ""), problems > 0);
         syncErrors(result.json.errors || {});
+        syncSteps(result.json.steps || {});
       } else if (result.status === 409) {
         showConflict(result.json.message);
       } else if (result.status === 401) {
@@ -214,8 +215,24 @@
       if (described.length) { field.setAttribute("aria-describedby", described.join(" ")); }
       else { field.removeAttribute("aria-describedby"); }
     });
-    var summary = document.getElementById("error-summary");
-    if (summary && !summary.querySelector("li")) { summary.remove(); }
+    if (window.portalErrorSummary) { window.portalErrorSummary.recount(); }
+    else {
+      var summary = document.getElementById("error-summary");
+      if (summary && !summary.querySelector("li")) { summary.remove(); }
+    }
+  }
+
+  // The steps' list says what each step still needs: after a save, the
+  // counts as the server now sees them (a step with none says 入力済み).
+  function syncSteps(counts) {
+    form.querySelectorAll(".steps li[data-step]").forEach(function (item) {
+      var count = counts[item.getAttribute("data-step")];
+      var state = item.querySelector(".step-state");
+      if (typeof count !== "number" || !state) { return; }
+      var text = count ? "要確認 " + count + "件" : "入力済み";
+      if (state.textContent !== text) { state.textContent = text; }
+      item.classList.toggle("has-problems", count > 0);
+    });
   }
 
   // Rows (added, deleted) and the budget's totals live in editor-rows.js.

@@ -14,8 +14,9 @@ from .conftest import log_in
 pytestmark = pytest.mark.e2e
 
 
-def open_editor(page, proposal_id: int):
-    page.goto(f"/proposals/{proposal_id}/edit")
+def open_editor(page, proposal_id: int, step: str = ""):
+    """The editor at one of its steps (概要 when none is named)."""
+    page.goto(f"/proposals/{proposal_id}/edit" + (f"/{step}" if step else ""))
     expect(page.get_by_role("heading", level=1)).to_have_text("提案書の作成・編集")
 
 
@@ -65,7 +66,7 @@ def test_leaving_right_after_typing_keeps_the_text_without_a_false_conflict(new_
         expect(page.get_by_label("目的")).to_have_value(f"すぐに再読み込みする{round_}回目", timeout=10_000)
         expect(page.locator("#save-status")).not_to_have_text("直前の保存を確認しています…")
         expect(page.get_by_text("保存できなかった入力内容")).to_have_count(0)
-        page.get_by_label("事業内容").fill(f"続けて書いた内容{round_}")
+        page.get_by_label("事業名").fill(f"続けて書いた事業名{round_}")
         expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
 
 
@@ -73,9 +74,9 @@ def test_text_typed_offline_is_kept_in_the_browser_and_restored(new_page, accoun
     me = account("offline")
     page = new_page()
     log_in(page, me["email"], me["password"])
-    open_editor(page, me["proposal_id"])
+    open_editor(page, me["proposal_id"], "roles")
     page.context.set_offline(True)
-    page.get_by_label("目的").fill("電波の届かない公民館で書いた目的")
+    page.get_by_label("市が行うこと（1行目）").fill("電波の届かない公民館で書いた役割")
     page.get_by_role("button", name="役割分担の行を追加").click()
     page.get_by_label("項目（3行目）").fill("会場")
     page.get_by_label("団体が行うこと（3行目）").fill("会場の予約")
@@ -85,17 +86,17 @@ def test_text_typed_offline_is_kept_in_the_browser_and_restored(new_page, accoun
     page.context.set_offline(False)
 
     page = new_page(context=page.context)
-    open_editor(page, me["proposal_id"])
-    expect(page.get_by_label("目的")).to_have_value("")
+    open_editor(page, me["proposal_id"], "roles")
+    expect(page.get_by_label("市が行うこと（1行目）")).to_have_value("")
     expect(page.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_be_visible()
     page.get_by_role("button", name="復元する").click()
-    expect(page.get_by_label("目的")).to_have_value("電波の届かない公民館で書いた目的")
+    expect(page.get_by_label("市が行うこと（1行目）")).to_have_value("電波の届かない公民館で書いた役割")
     expect(page.get_by_label("項目（3行目）")).to_have_value("会場")
     expect(page.get_by_label("団体が行うこと（3行目）")).to_have_value("会場の予約")
     expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
     page.reload()
-    expect(page.get_by_label("目的")).to_have_value("電波の届かない公民館で書いた目的")
-    expect(page.get_by_label("項目（1行目）")).to_have_value("会場")  # the server keeps rows in order, without gaps
+    expect(page.get_by_label("市が行うこと（1行目）")).to_have_value("電波の届かない公民館で書いた役割")
+    expect(page.get_by_label("項目（2行目）")).to_have_value("会場")  # the server keeps rows in order, without gaps
     expect(page.get_by_text("保存できなかった入力内容がこの端末に残っています")).to_have_count(0)
 
 
@@ -130,9 +131,8 @@ def test_live_counter_updates_and_flags_over_limit_text(new_page, account, a11y)
     status = page.locator("#save-status")
     expect(status).to_contain_text("確認が必要な項目が1件あります", timeout=15_000)
 
-    background = page.get_by_label("背景と地域課題")
-    background.fill("一行目\n二行目")
-    expect(page.locator("#background-counter")).to_have_text("7／800字")
+    page.get_by_label("目的").fill("一行目\n二行目")
+    expect(page.locator("#purpose-counter")).to_have_text("7／400字")
     expect(status).to_contain_text("自動保存しました", timeout=15_000)
 
     # After a reload the server flags the field too, and its summary names it.
@@ -157,6 +157,9 @@ def test_live_counter_updates_and_flags_over_limit_text(new_page, account, a11y)
     a11y.check(page, "editor after fixing the field")
 
     # Other problems found by the autosave appear under their field too.
+    page.get_by_role("button", name=re.compile("予算")).click()  # the steps' list saves and moves on
+    expect(page.get_by_role("heading", level=2, name=re.compile("^収支予算書"))).to_be_visible()
+    status = page.locator("#save-status")
     page.get_by_label("収入の区分（1行目）").select_option("自己資金")
     amount = page.get_by_label("収入の金額（1行目）")
     amount.fill("五万円")
@@ -213,12 +216,13 @@ def test_missing_items_are_all_listed_with_links_that_focus_the_field(new_page, 
         if i:
             page.goto(confirm_url)
         links.nth(i).click()
-        page.wait_for_url("**/edit#*")
+        page.wait_for_url(re.compile(r"/edit(/[a-z]+)?#"))
         focused = page.locator(f"#{field_id}")
         expect(focused).to_be_focused()
         expect(focused).to_be_in_viewport()
 
     # On the editor, the summary links focus their field without leaving the page.
+    open_editor(page, me["proposal_id"])
     page.get_by_label("事業名").fill("あ" * 41)
     page.get_by_role("button", name="下書き保存").click()
     summary = page.locator("#error-summary")
@@ -229,7 +233,9 @@ def test_missing_items_are_all_listed_with_links_that_focus_the_field(new_page, 
     a11y.assert_clean()
 
 
-@pytest.mark.parametrize("path", ["/mypage", "/proposals/{id}/edit", "/proposals/{id}/confirm", "/proposals/{id}",
+@pytest.mark.parametrize("path", ["/mypage", "/proposals/{id}/edit", "/proposals/{id}/edit/content",
+                                  "/proposals/{id}/edit/roles", "/proposals/{id}/edit/budget",
+                                  "/proposals/{id}/edit/attachments", "/proposals/{id}/confirm", "/proposals/{id}",
                                   "/profile", "/calls/e2e-kyodo", "/"])
 def test_pages_fit_a_phone_screen(new_page, account, a11y, path):
     me = account("phone")
@@ -238,6 +244,9 @@ def test_pages_fit_a_phone_screen(new_page, account, a11y, path):
     page.goto(path.format(id=me["proposal_id"]))
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    if "/edit" in path:  # the form in steps: no step is the 8,700 px page the whole form was
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 4500, f"{path} is {height}px tall on a phone"
     # Every box in the budget and role tables shows its own label on a phone.
     for label in page.locator("label.cell-label").all():
         expect(label).to_be_visible()
@@ -277,7 +286,7 @@ def test_autosave_keeps_a_budget_row_that_cannot_be_read_yet(new_page, account):
     me = account("budget")
     page = new_page()
     log_in(page, me["email"], me["password"])
-    open_editor(page, me["proposal_id"])
+    open_editor(page, me["proposal_id"], "budget")
     page.get_by_label("収入の区分（1行目）").select_option("自己資金")
     page.get_by_label("収入の金額（1行目）").fill("-30000")
     page.get_by_label("収入の内訳（1行目）").fill("会費")
@@ -311,7 +320,7 @@ def test_deleting_a_budget_row_is_at_once_and_stays_deleted(new_page, account, a
     me = account("reload")
     page = new_page()
     log_in(page, me["email"], me["password"])
-    open_editor(page, me["proposal_id"])
+    open_editor(page, me["proposal_id"], "budget")
     if page.get_by_label("支出の区分（3行目）").count() == 0:
         page.get_by_role("button", name="支出の行を追加").click()
     fill_row(page, "expense", 1, "消耗品費", "10000", "お茶")
@@ -350,7 +359,7 @@ def test_totals_follow_the_typing_and_amounts_get_separators_on_leaving_the_box(
     me = account("reload")
     page = new_page()
     log_in(page, me["email"], me["password"])
-    open_editor(page, me["proposal_id"])
+    open_editor(page, me["proposal_id"], "budget")
     page.context.set_offline(True)  # so every figure below comes from the browser, not a save
     total_income, total_expense = page.locator("#total-income"), page.locator("#total-expense")
 
@@ -420,4 +429,56 @@ def test_postcode_lookup_fills_an_empty_address_and_only_offers_over_a_typed_one
     lookup.click()
     expect(status).to_have_text("郵便番号は7桁の数字で入力してください（例: 123-4567）。")
     expect(address).to_have_value("みなと市中央1-2-3")
+    a11y.assert_clean()
+
+
+def test_the_error_summary_counts_again_when_a_budget_row_is_deleted(new_page, account, a11y):
+    me = account("conflict")
+    page = new_page()
+    log_in(page, me["email"], me["password"])
+    open_editor(page, me["proposal_id"], "budget")
+    fill_row(page, "income", 1, "自己資金", "abc", "会費")
+    page.get_by_label("収入の金額（2行目）").fill("xyz")
+    page.get_by_label("収入の内訳（2行目）").fill("区分を選び忘れた行")
+    page.get_by_role("button", name="下書き保存").click()
+    summary = page.locator("#error-summary")
+    expect(summary.get_by_role("heading")).to_have_text("確認が必要な項目（3件）")
+    expect(summary.get_by_role("link")).to_have_count(3)
+
+    page.get_by_role("button", name="収入 1行目を削除").click()
+    expect(summary.get_by_role("heading")).to_have_text("確認が必要な項目（2件）")
+    expect(summary.get_by_role("link")).to_have_count(2)
+    expect(summary.get_by_role("link").first).to_contain_text("（1行目）")
+    expect(page.locator("#save-status")).to_contain_text("自動保存しました", timeout=15_000)
+    expect(summary.get_by_role("heading")).to_have_text("確認が必要な項目（2件）")
+    a11y.check(page, "budget step after deleting a row with errors")
+
+    page.get_by_role("button", name="収入 1行目を削除").click()  # the last row with a problem
+    expect(summary).to_have_count(0)
+    a11y.assert_clean()
+
+
+def test_a_postcode_with_several_towns_lets_the_person_choose_one(new_page, account, a11y):
+    me = account("counter")
+    page = new_page(phone=True)
+    log_in(page, me["email"], me["password"])
+    page.goto("/profile")
+    address = page.get_by_label("所在地")
+    address.fill("")
+    page.get_by_label("郵便番号").fill("452-0961")
+    page.get_by_role("button", name="住所を検索").click()
+    towns = page.get_by_role("group", name=re.compile("町域が[0-9]+つあります"))
+    expect(towns).to_be_visible()
+    expect(address).to_have_value("")  # nothing is filled in until the person chooses
+    choice = towns.get_by_role("button", name="愛知県清須市春日夢の森")
+    expect(choice).to_be_visible()
+    assert towns.get_by_role("button").count() > 1
+    a11y.check(page, "profile with a choice of towns")
+    choice.click()
+    expect(address).to_have_value("愛知県清須市春日夢の森")
+    expect(address).to_be_focused()
+    expect(towns).to_have_count(0)
+    expect(page.locator("#postal_code-lookup-status")).to_contain_text("所在地に「愛知県清須市春日夢の森」を入れました")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
     a11y.assert_clean()

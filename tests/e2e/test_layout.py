@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +27,7 @@ from .conftest import DESKTOP, PHONE, ROOT
 pytestmark = pytest.mark.e2e
 
 LAYOUT_SLUG = "e2e-layout"
+LAYOUT_TITLE = "令和8年度 市民提案型協働モデル事業（E2E表示確認）"
 LONG_GROUP = "特定非営利活動法人 みなと川の自然と子どもたちの未来を守る市民ネットワーク"
 PROPOSALS = 8
 
@@ -83,7 +86,7 @@ def seed_published_call() -> dict:
 
     app = create_app()
     with app.app_context():
-        call = staff_call(LAYOUT_SLUG, "令和8年度 市民提案型協働モデル事業（E2E表示確認）", opens=timedelta(days=-90),
+        call = staff_call(LAYOUT_SLUG, LAYOUT_TITLE, opens=timedelta(days=-90),
                           closes=timedelta(days=-60), scoring=(timedelta(days=-40), timedelta(days=-20)),
                           results=timedelta(days=-1))
         criteria = [{"key": str(c.position), "name": c.name, "description": c.description,
@@ -146,6 +149,12 @@ def seed_published_call() -> dict:
 
 @pytest.fixture(scope="module")
 def layout_call(live_server) -> dict:
+    """The published call, seeded once per server (test_overflow.py reads it too)."""
+    try:
+        urllib.request.urlopen(f"{live_server.url}/calls/{LAYOUT_SLUG}/results", timeout=30)
+        return {"slug": LAYOUT_SLUG, "title": LAYOUT_TITLE}
+    except urllib.error.HTTPError:
+        pass
     run = subprocess.run([sys.executable, "-m", "tests.e2e.test_layout"], cwd=ROOT, env=live_server.env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr

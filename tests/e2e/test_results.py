@@ -42,13 +42,21 @@ def decide_as_recommended(page, a11y, code: str) -> None:
 
 
 def page_figures(page) -> dict[str, dict]:
-    """code -> {"score", "means": [..]} from the public ranking table."""
-    rows = page.evaluate("""() => [...document.querySelectorAll('table.ranking tbody tr')].map(tr => {
-        const cells = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
-        return {code: tr.querySelector('th').firstChild.textContent.trim(), cells};
-    })""")
-    n = len(CRITERIA)
-    return {row["code"]: {"means": row["cells"][1:1 + n], "score": row["cells"][1 + n]} for row in rows}
+    """code -> {"score", "means": [..]}: the score from the public ranking
+    table, the means per criterion from each proposal's own page (linked
+    from its code in the ranking)."""
+    return page.evaluate("""async () => {
+        const figures = {};
+        for (const tr of document.querySelectorAll('table.ranking tbody tr')) {
+            const link = tr.querySelector('th a');
+            const cells = [...tr.querySelectorAll('td')].map(td => td.textContent.trim());
+            const detail = new DOMParser().parseFromString(await (await fetch(link.href)).text(), 'text/html');
+            const means = [...detail.querySelectorAll('table.criterion-means tbody tr')]
+                .map(row => row.querySelectorAll('td')[1].textContent.trim());
+            figures[link.textContent.trim()] = {score: cells[1], means};
+        }
+        return figures;
+    }""")
 
 
 def pdf_figures(text: str) -> dict[str, dict]:
@@ -103,7 +111,9 @@ def test_decisions_publication_and_what_a_visitor_can_check(new_page, a11y, live
 
     page.get_by_role("link", name=re.compile(rf"^入力する\s*（{mid['code']}）$")).click()
     expect(page.locator("#recommendation")).to_have_text("推薦")
-    expect(page.get_by_label("講評（公表します）")).to_have_value(re.compile("委員Aの講評です。"))
+    # The 講評 is the committee's: it starts empty, the reviewers' comments beside it.
+    expect(page.get_by_label("講評（公表します）")).to_have_value("")
+    expect(page.locator("aside.reviewer-comments")).to_contain_text("委員Aの講評です。")
     a11y.check(page, "decision")
     page.get_by_label("不採択", exact=True).check()
     page.get_by_role("button", name="決定を保存する").click()

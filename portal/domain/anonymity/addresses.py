@@ -89,6 +89,8 @@ def parse_address(address: str) -> Address | None:
     base = town.removeprefix("大字").removeprefix("字")  # 大字山田字川端 -> 山田字川端, 山田川端
     towns = {town, base, base.replace("字", "")}
     towns |= {t.replace("け", "が") for t in towns} | {t.replace("が", "け") for t in towns}
+    # 港南町三丁目 is also written 港南三丁目.
+    towns |= {t[:-1] for t in towns if t[-1:] in ("町", "村") and len(t) >= 3}
     towns = {t for t in towns if t}
     if not towns or not numbers:
         return None
@@ -110,3 +112,22 @@ def address_regex(parsed: Address) -> re.Pattern[str]:
     return re.compile(
         rf"(?:{towns}) ?{pattern}(?:丁目|番地|番|号)?(?![0-9〇一二三四五六七八九十])"
     )
+
+
+def _number(n: int) -> str:
+    kanji = _int_to_kanji(n)
+    return f"(?:{n}|{kanji})" if kanji else str(n)
+
+
+def town_block_regex(parsed: Address) -> re.Pattern[str] | None:
+    """The coarser grains of the group's own address: the town with its
+    丁目 ('中央一丁目', '中央1-…'), and the 番・号 without the town ('2番3号')."""
+    if len(parsed.numbers) < 2:
+        return None
+    towns = "|".join(re.escape(t) for t in parsed.towns)
+    block = rf"(?:{towns}) ?{_number(parsed.numbers[0])}(?: ?丁目|(?= ?-))"
+    alternatives = [block]
+    if len(parsed.numbers) >= 3:
+        first, second = (_number(n) for n in parsed.numbers[1:3])
+        alternatives.append(rf"(?<![0-9〇一二三四五六七八九十]){first} ?番地?(?:の| ?- ?)? ?{second} ?号?")
+    return re.compile(rf"(?:{'|'.join(alternatives)})(?![0-9〇一二三四五六七八九十])")

@@ -14,6 +14,11 @@ from .identity import HIGH, LOW
 EMAIL_RE = re.compile(
     r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+ ?(?:@|\[at\]|\(at\)|<at>|★|☆) ?[a-z0-9\-]+(?:\.[a-z0-9\-]+)+"
 )
+# 'info at example dot jp', 'info あっと example どっと jp' (folded: katakana as hiragana).
+SPELLED_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+\-])[a-z0-9._%+\-]{2,} ?(?:\(at\)|\[at\]|<at>| at |あっと|@) ?[a-z0-9\-]+"
+    r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |どっと) ?[a-z0-9\-]+)*(?: ?(?:\(dot\)|\[dot\]| dot |どっと) ?[a-z]{2,6})"
+)
 URL_RE = re.compile(r"(?:https?://|www\.)[a-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
 _TLDS = ("jp|com|net|org|info|biz|io|me|co|tokyo|osaka|nagoya|yokohama|kyoto|okinawa|app|dev|"
          "page|site|online|blog|link|xyz|shop|work|club|love|world|media|asia|fun|jpn")
@@ -26,7 +31,7 @@ HANDLE_RE = re.compile(r"(?<![a-z0-9._%+\-])@[a-z0-9_][a-z0-9_.]{1,28}[a-z0-9_](
 PHONE_RE = re.compile(
     r"(?<![0-9.,+/\-])"
     r"(\+81[ \-]?(?:\(0\)[ \-]?)?|\(0|0)"
-    r"([0-9]{1,4}(?:(?:[ \-]|\)[ \-]?|[ \-]?\()?[0-9]{1,4}){1,3})"
+    r"([0-9]{1,4}(?:(?:[ \-.・]|\)[ \-]?|[ \-]?\()?[0-9]{1,4}){1,3})"
     r"(?![0-9])(?!-[0-9])"
 )
 _DIGIT_RUN_RE = re.compile(r"[0-9]+")

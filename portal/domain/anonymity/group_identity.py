@@ -22,4 +22,6 @@ def identity_of(group: Group, extra_terms: Iterable[str] = ()) -> GroupIdentity:
         emails=sorted(emails),
         website=group.website,
         extra_terms=[t for t in extra_terms if t],
+        aliases=[a for a in (group.aliases or []) if a],
+        bases=[b for b in (group.activity_bases or []) if b],
     )

@@ -46,6 +46,7 @@ from .review_copy import (
 
 MAX_FINDING_CHARS = 500  # RedactionFinding.text
 MAX_TERM_CHARS = 100  # ExtraTerm.term
+MAX_REASON_CHARS = 200  # RedactionFinding.reason
 
 
 # --- loading ---------------------------------------------------------------------
@@ -141,24 +142,42 @@ def scan(session: Session, proposal: Proposal, staff: User | None, now: datetime
         if row is not None:
             if row.status == FindingStatus.PENDING and not row.manual:
                 row.kind, row.replacement, row.confidence = finding.kind, finding.replacement, finding.confidence
+                row.reason = finding.reason[:MAX_REASON_CHARS]
+                _default_decision(row, now)
             result.kept += 1
             continue
         if len(finding.text) > MAX_FINDING_CHARS:
             continue  # cannot be stored; release_problems() reports the span as not scanned
-        session.add(RedactionFinding(
+        row = RedactionFinding(
             proposal_id=proposal.id, location=finding.field, start=finding.start, end=finding.end,
             text=finding.text, kind=finding.kind, replacement=finding.replacement, confidence=finding.confidence,
-            source_sha256=sources[finding.field].sha256, status=FindingStatus.PENDING,
-        ))
+            reason=finding.reason[:MAX_REASON_CHARS], source_sha256=sources[finding.field].sha256,
+            status=FindingStatus.PENDING,
+        )
+        _default_decision(row, now)
+        session.add(row)
         result.added += 1
     for key, row in kept.items():
-        # Undecided findings the scan no longer makes (an extra term removed) go;
-        # decisions and manual redactions stay.
-        if key not in seen and row.status == FindingStatus.PENDING and not row.manual:
+        # Undecided findings and the scan's own defaults that it no longer
+        # makes (an extra term removed) go; staff's decisions and manual
+        # redactions stay.
+        by_scan = row.status == FindingStatus.PENDING or (row.status == FindingStatus.REDACT
+                                                           and row.decided_by_id is None)
+        if key not in seen and by_scan and not row.manual:
             session.delete(row)
             result.removed += 1
     session.flush()
     return result
+
+
+def _default_decision(row: RedactionFinding, now: datetime) -> None:
+    """Two levels: a sure hit is redacted by default (staff may still undo
+    it); a pointer stays undecided until the official decides it. The
+    default has no decider: it is the scan's, not a person's."""
+    if row.confidence == HIGH and row.status == FindingStatus.PENDING:
+        row.status = FindingStatus.REDACT
+        row.decided_at = now
+        row.decided_by_id = None
 
 
 # --- decisions ---------------------------------------------------------------------

@@ -319,10 +319,24 @@ def next_year_title(title: str, fiscal_year: int) -> str:
     return _WESTERN_RE.sub(western, _REIWA_RE.sub(reiwa, title))
 
 
+# In a slug: 令和 as r7 / reiwa7, and a western year such as 2025 or fy2025.
+_SLUG_REIWA_RE = re.compile(r"(?<![a-z0-9])(r|reiwa)([0-9]{1,2})(?![0-9])")
+_SLUG_YEAR_RE = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])")
+
+
+def next_year_slug(slug: str, fiscal_year: int) -> str:
+    """The slug with every year in it moved one year on, as the dates move:
+    ``r7-kyodo-model`` -> ``r8-kyodo-model``, ``kyodo-2025`` -> ``kyodo-2026``.
+    A slug that names no year gets the next fiscal year appended."""
+    moved, count = _SLUG_REIWA_RE.subn(lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", slug)
+    moved, years = _SLUG_YEAR_RE.subn(lambda m: str(int(m.group(1)) + 1), moved)
+    if count + years == 0:
+        moved = f"{slug[:35]}-{fiscal_year + 1}"
+    return moved[:40].strip("-") or f"call-{fiscal_year + 1}"
+
+
 def next_slug(session: Session, slug: str, fiscal_year: int) -> str:
-    base = slug.replace(str(fiscal_year), str(fiscal_year + 1)) if str(fiscal_year) in slug \
-        else f"{slug[:35]}-{fiscal_year + 1}"
-    base = base[:40].strip("-") or f"call-{fiscal_year + 1}"
+    base = next_year_slug(slug, fiscal_year)
     candidate, n = base, 2
     while slug_taken(session, candidate):
         suffix = f"-{n}"

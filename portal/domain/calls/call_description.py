@@ -96,6 +96,9 @@ def describe(s: CallSettings) -> dict[str, tuple[str, str]]:
         "budget_policy": ("予算総額を超える場合", BUDGET_POLICY_LABELS.get(s.budget_policy, s.budget_policy)),
         "score_decimals": ("点数の小数点以下の桁数", f"{s.score_decimals}桁"),
         "deciding_stage": ("採否を決める点数", DECIDING_STAGE_LABELS.get(s.deciding_stage, s.deciding_stage)),
+        "min_valid_sheets": ("採点の成立に必要な採点票",
+                             "割り当てた委員のうち利害関係のない全員" if s.min_valid_sheets is None
+                             else f"{s.min_valid_sheets}件以上"),
         "publish_roster": ("審査委員名簿の公表", _yes(s.publish_roster)),
     })
     return items

@@ -31,6 +31,7 @@ DEFAULT_LEVELS = {"5": "優れている", "4": "やや優れている", "3": "�
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])?")
 MAX_SCALE = 10
 MAX_CRITERIA = 20
+MAX_VALID_SHEETS = 100
 # Proposal.title is a VARCHAR(200); the long texts share the draft ceiling.
 MAX_FIELD_LIMIT = {"title": 200}
 MAX_TEXT_LIMIT = 20000
@@ -91,6 +92,8 @@ class CallSettings:
     score_decimals: int = 2
     deciding_stage: str = "document"
     publish_roster: bool = False
+    # None: every assigned member not excluded for a conflict must submit.
+    min_valid_sheets: int | None = None
     criteria: list[CriterionInput] = field(default_factory=list)
 
 
@@ -303,6 +306,10 @@ def _aggregation_problems(s: CallSettings, out: list[Problem]) -> None:
     _check_range(out, "score_decimals", s.score_decimals, 0, 4, "小数点以下の桁数は0〜4にしてください。")
     if s.deciding_stage not in DECIDING_STAGE_LABELS:
         out.append(Problem("deciding_stage", "採否を決める点数を選んでください。"))
+    if s.min_valid_sheets is not None and not 1 <= s.min_valid_sheets <= MAX_VALID_SHEETS:
+        out.append(Problem("min_valid_sheets",
+                           f"採点の成立に必要な採点票の数は1〜{MAX_VALID_SHEETS}件で入力してください"
+                           "（空欄なら、割り当てた委員のうち利害関係のない全員の採点票が必要です）。"))
 
 
 def max_points(s: CallSettings) -> Decimal | None:

@@ -50,6 +50,7 @@ SCORE_REOPENED = "score_reopened"
 DECISION_RECORDED = "decision_recorded"
 RESULTS_PUBLISHED = "results_published"
 CORRECTION = "correction"
+AGREEMENT_CONCLUDED = "agreement_concluded"  # 協定締結: the agreement PDF's hash (portal/domain/adoption/)
 
 # What each kind may say in public. Proposals appear only by anonymous code,
 # reviewers only by pseudonym ("R1"); names, addresses and contacts never.
@@ -69,8 +70,12 @@ PUBLIC_PAYLOAD_KEYS: Mapping[str, frozenset[str]] = {
     SCORES_REVEALED: frozenset({"revealed_count"}),
     SCORE_REOPENED: frozenset({"reviewer", "proposal_code", "stage", "supersedes_seq", "reason"}),
     DECISION_RECORDED: frozenset({"outcomes", "basis"}),
-    RESULTS_PUBLISHED: frozenset({"url", "document_sha256"}),
+    # document_sha256 is the results PDF's; the other digests were added with
+    # docs/log-format.md v1.1 (older results_published entries lack them).
+    RESULTS_PUBLISHED: frozenset({"url", "document_sha256", "version", "results_sha256", "csv_sha256",
+                                  "log_pdf_sha256"}),
     CORRECTION: frozenset({"corrects_seq", "reason", "correction"}),
+    AGREEMENT_CONCLUDED: frozenset({"proposal_code", "document_sha256", "revision"}),
 }
 KINDS: tuple[str, ...] = tuple(PUBLIC_PAYLOAD_KEYS)
 # Keys allowed inside nested objects (criteria items, rules, decision outcomes).

@@ -38,6 +38,7 @@ KIND_LABELS = {
     chain.DECISION_RECORDED: "決定の記録",
     chain.RESULTS_PUBLISHED: "結果の公表",
     chain.CORRECTION: "訂正",
+    chain.AGREEMENT_CONCLUDED: "協定の締結",
 }
 
 
@@ -89,8 +90,19 @@ def rules_payload(call: Call) -> list[dict]:
         "deciding_stage": call.deciding_stage,
         "has_presentation": call.has_presentation,
         "allow_revision_after_presentation": call.allow_revision_after_presentation,
+        # Added with docs/log-format.md v1.1: what recomputing a figure also
+        # needs. Older logs lack them; a verifier then uses the defaults the
+        # portal has always applied (ROUND_HALF_UP, a strict majority).
+        "rounding": _rounding(),
+        "veto_quorum": "majority",
     }
     return [{"field": key, "value": _text(value)} for key, value in rules.items()]
+
+
+def _rounding() -> str:
+    from ..results.aggregation import AggregationRules  # the results import this module
+
+    return AggregationRules.__dataclass_fields__["rounding"].default
 
 
 def _text(value) -> str:

@@ -137,6 +137,8 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
         problems.append(f"公表の記録（seq {row.head_seq}）が見つからないか、一致しません")
     if not signing.verify_head_signature(signing.public_key_pem(key), row.head_hash, row.head_seq, row.head_signature):
         problems.append("公表時の署名を市の鍵で確認できません")
+    if head is not None:
+        problems += recorded_digest_problems(row, head.payload)
     pdf = storage.read_bytes(store, row.results_pdf_name)
     if pdf is None:
         problems.append("保存された結果のPDFがありません")
@@ -156,6 +158,20 @@ def publication_problems(row, by_seq: dict[int, chain.Entry], key: Ed25519Privat
         problems.append("結果文書の記録の先頭の署名を確認できません")
     problems += document_problems(document)
     problems += decision_problems(document, by_seq, row.head_seq)
+    return problems
+
+
+def recorded_digest_problems(row, payload: dict) -> list[str]:
+    """The digests ``results_published`` recorded (docs/log-format.md v1.1;
+    older entries lack them) against the stored documents."""
+    problems = []
+    if "version" in payload and payload["version"] != row.version:
+        problems.append(f"公表の記録の版（{payload['version']}）が一致しません")
+    if "results_sha256" in payload and payload["results_sha256"] != row.results_sha256:
+        problems.append("保存された結果文書（JSON）のSHA-256が公表の記録と一致しません")
+    if "csv_sha256" in payload and isinstance(row.results, dict) \
+            and payload["csv_sha256"] != _sha256(publication.csv_bytes(row.results)):
+        problems.append("結果のCSVのSHA-256が公表の記録と一致しません")
     return problems
 
 
@@ -195,7 +211,8 @@ def recompute_document(document: dict) -> Result:
             veto=None if veto is None else VetoRule(veto["criterion_key"], veto["at_or_below"]),
             tie_breaks=tuple(rules["tie_breaks"]), budget_total=rules["budget_total"],
             budget_policy=rules["budget_policy"], decimals=rules["decimals"], rounding=rules["rounding"]),
-        [ProposalInfo(p["code"], p["code"], p["requested_amount"]) for p in document["proposals"]],
+        [ProposalInfo(p["code"], p["code"], p["requested_amount"], min_scorers=p.get("min_scorers"))
+         for p in document["proposals"]],
         [ScoreSheet(r["reviewer"], p["code"], r["scores"]) for p in document["proposals"] for r in p["reviewers"]],
     )
 

@@ -13,6 +13,8 @@ docs/aggregation.md; the short version:
   they are rounded, once, with the call's rule. No float is ever made.
 - Every decision (threshold, ranking, tie-breaks) compares the rounded,
   published figures, so anyone can check the outcome from the published table.
+- A proposal with no scorer, or fewer than its ``min_scorers`` valid sheets
+  (採点不成立), keeps its figures but gets no rank and no recommendation.
 - Bad input (a score off the scale, an unknown criterion, an incomplete sheet,
   a sheet from a conflicted reviewer) raises `AggregationError`; nothing is
   guessed or silently dropped.
@@ -55,13 +57,14 @@ from .exact import (
 
 # Callers import the whole ranking from here, whichever module defines a name.
 __all__ = [
-    "BELOW_THRESHOLD", "NO_SCORERS", "OVER_BUDGET", "VETOED",
+    "BELOW_THRESHOLD", "NO_SCORERS", "OVER_BUDGET", "UNDER_MINIMUM", "VETOED",
     "AggregationError", "AggregationRules", "CriterionRule", "Key", "ProposalInfo", "ProposalResult",
     "Result", "ScoreSheet", "VetoRule",
     "aggregate", "code_order", "round_fraction", "weighted_total",
 ]
 
 NO_SCORERS = "no_scorers"
+UNDER_MINIMUM = "under_minimum"  # fewer valid sheets than the call requires: 採点不成立
 BELOW_THRESHOLD = "below_threshold"
 VETOED = "vetoed"
 OVER_BUDGET = "over_budget"
@@ -95,6 +98,10 @@ class ProposalResult:
     tied_with: tuple[Key, ...]  # proposals it still shares its rank with
     recommended: bool
     reasons: tuple[str, ...]  # why not recommended; empty when recommended
+    min_scorers: int | None = None  # the valid sheets required (ProposalInfo.min_scorers)
+    # No scorer, or fewer than ``min_scorers``: no rank, no recommendation,
+    # and any decision on it needs a stated reason.
+    under_minimum: bool = False
 
     @property
     def conflicted_count(self) -> int:
@@ -107,7 +114,7 @@ class Result:
     rules: AggregationRules
     max_possible: Decimal
     threshold_points: Decimal | None  # effective: points, or share × maximum
-    proposals: tuple[ProposalResult, ...]  # rank order; proposals without scorers last
+    proposals: tuple[ProposalResult, ...]  # rank order; proposals under the minimum last
     budget_used: int
     budget_remaining: int | None
     unresolved_ties: tuple[tuple[Key, ...], ...]
@@ -175,7 +182,9 @@ def _score(info, by_reviewer, criteria, rules, max_possible, threshold, conflict
         conflicted_reviewers=tuple(sorted((r for r, p in conflicts if p == info.key), key=key_order)),
         trimmed=False, dropped_low=None, dropped_high=None, criterion_sums=sums,
         criterion_means={}, score_sum=None, score_divisor=None, score_unrounded=None, score=None,
-        share_of_max=None, passes_threshold=False, vetoed=False, veto_count=None)
+        share_of_max=None, passes_threshold=False, vetoed=False, veto_count=None,
+        min_scorers=info.min_scorers,
+        under_minimum=n == 0 or (info.min_scorers is not None and n < info.min_scorers))
     if n == 0:
         return row
     kept = dict(totals)
@@ -205,7 +214,7 @@ def _rank(scored, infos, rules):
     """Order by score, then each tie-break criterion's mean (higher first),
     then by anonymous code. Proposals equal on all of these share a rank
     (1, 2, 2, 4); the code order between them is only a stable listing."""
-    ranked = [key for key, row in scored.items() if row["scorer_count"] > 0]
+    ranked = [key for key, row in scored.items() if not row["under_minimum"]]
 
     def figures(key):
         row = scored[key]
@@ -267,6 +276,8 @@ def _allocate(order, scored, infos, rules) -> tuple[set[Key], set[Key], int]:
 def _reasons(row, over_budget: bool) -> tuple[str, ...]:
     if row["scorer_count"] == 0:
         return (NO_SCORERS,)
+    if row["under_minimum"]:
+        return (UNDER_MINIMUM,)
     reasons = []
     if not row["passes_threshold"]:
         reasons.append(BELOW_THRESHOLD)

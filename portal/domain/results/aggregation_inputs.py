@@ -70,6 +70,10 @@ class AggregationRules:
     budget_policy: Literal["skip", "stop"] = "skip"
     decimals: int = 2
     rounding: str = ROUND_HALF_UP
+    # The call's minimum of valid sheets, for the words only: the number each
+    # proposal needs is its ``ProposalInfo.min_scorers`` (None here: every
+    # assigned member without a conflict).
+    min_valid_sheets: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class ProposalInfo:
     key: Key
     code: str  # the anonymous code, e.g. 提案07
     requested_amount: int  # yen
+    # The fewest valid sheets that make the proposal's score count (採点の成立);
+    # None: no minimum beyond one scorer.
+    min_scorers: int | None = None
 
 
 
@@ -166,6 +173,9 @@ def check_proposals(proposals: Iterable[ProposalInfo]) -> dict[Key, ProposalInfo
         if not (is_int(info.requested_amount) and info.requested_amount >= 0):
             raise AggregationError(f"{info.code} の要望額は 0 以上の整数（円）にしてください。",
                                    code="bad_amount", proposal_key=info.key)
+        if info.min_scorers is not None and not (is_int(info.min_scorers) and info.min_scorers >= 0):
+            raise AggregationError(f"{info.code} の必要な採点票の数は 0 以上の整数にしてください。",
+                                   code="bad_rules", proposal_key=info.key)
         infos[info.key] = info
         codes.add(info.code)
     return infos

@@ -21,7 +21,7 @@ from ..refusals import WrongState
 from ...models import Call, Decision, DecisionOutcome, LogEntry, Proposal, User
 from ..log import chain, process_log
 from . import results
-from .aggregation import AggregationError, Result, code_order
+from .aggregation import AggregationError, ProposalResult, Result, code_order
 
 REASON_MAX = 2000
 CONDITIONS_MAX = 2000
@@ -87,8 +87,12 @@ def record_decision(session: Session, call: Call, proposal: Proposal, *, outcome
             result = results.compute(session, call)
         except AggregationError as error:
             raise DecisionRefused(f"集計できないため決定を記録できません：{error.message}") from None
-    recommended = result.proposal(proposal.id).recommended
+    row = result.proposal(proposal.id)
+    recommended = row.recommended
     departing = departs(outcome, recommended)
+    if row.under_minimum and not reason:
+        raise DecisionRefused(f"{under_minimum_text(row)}。この提案の決定には、公表する理由が必要です"
+                              "（例：採点不成立のため不採択とします）。", "reason")
     if departing and not reason:
         expected = "推薦" if recommended else "推薦なし"
         raise DecisionRefused(f"集計結果（{expected}）と異なる決定には、公表する理由が必要です。", "reason")
@@ -109,6 +113,20 @@ def record_decision(session: Session, call: Call, proposal: Proposal, *, outcome
     decision.decided_by_id = staff.id if staff else None
     session.flush()
     return decision
+
+
+def under_minimum_text(row) -> str:
+    """採点不成立 in words: how many valid sheets came in, and how many were needed."""
+    if not row.min_scorers:  # nobody could score it (every member excluded for a conflict)
+        return "採点不成立（有効な採点票がありません）"
+    return f"採点不成立（有効な採点票が{row.scorer_count}件で、必要な{row.min_scorers}件に足りません）"
+
+
+def unexplained_under_minimum(result: Result, decided: dict[int, Decision]) -> list[ProposalResult]:
+    """Proposals under the minimum whose decision is missing or gives no
+    reason: publication waits for a stated reason on each."""
+    return [row for row in result.proposals
+            if row.under_minimum and not (row.key in decided and (decided[row.key].reason or "").strip())]
 
 
 def undecided(session: Session, call: Call, *, proposals: list[Proposal] | None = None,
@@ -169,13 +187,6 @@ def finalise(session: Session, call: Call, staff: User | None, now: datetime,
     if entry is not None and entry.payload == payload:
         return entry
     return process_log.append(session, call, chain.DECISION_RECORDED, payload, now)
-
-
-def prefill_comment(inputs: results.Inputs, proposal_id: int) -> str:
-    """A starting point for the 講評: the reviewers' comments for the group,
-    one per paragraph, without who wrote which (staff edit it into the
-    committee's voice)."""
-    return "\n\n".join(text for _pseudonym, text in inputs.comments_for(proposal_id))
 
 
 def set_general_comment(session: Session, call: Call, text: str) -> None:

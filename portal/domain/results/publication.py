@@ -73,7 +73,9 @@ class Settings:
 
     @classmethod
     def for_app(cls, app, base_url: str | None = None) -> Settings:
-        base = base_url or app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000"
+        # No default: production has none unless PORTAL_BASE_URL is set, and
+        # publish_steps.prepare refuses to publish without one.
+        base = base_url or app.config.get("PUBLIC_BASE_URL") or ""
         return cls(store=store_of(app), key=signing.key_for_app(app),
                    base_url=base.rstrip("/"), city_name=app.config.get("CITY_NAME", ""))
 
@@ -203,8 +205,10 @@ def log_document(session: Session, call: Call, key: Ed25519PrivateKey,
 
 # ---------------------------------------------------------------- readiness
 
-def refusal(session: Session, call: Call, now: datetime, reason: str = "") -> str | None:
-    """Why ``publish`` would refuse now, or None."""
+def refusal(session: Session, call: Call, now: datetime, reason: str = "", *,
+            result: results.Result | None = None) -> str | None:
+    """Why ``publish`` would refuse now, or None. ``result``: the call's
+    ranking when the caller has computed it already."""
     if not call.scoring_over(now):
         return "採点期間が終わっていないため、結果は公表できません。"
     # Loaded once: a 300-proposal call would otherwise load them four times.
@@ -215,6 +219,15 @@ def refusal(session: Session, call: Call, now: datetime, reason: str = "") -> st
     missing = decisions.undecided(session, call, proposals=proposals, decided=decided)
     if missing:
         return "決定が入力されていない提案があります：" + "、".join(p.anonymous_code for p in missing)
+    if result is None:
+        try:
+            result = results.compute(session, call)
+        except results.aggregation.AggregationError as error:
+            return f"集計できないため、結果は公表できません：{error.message}"
+    unexplained = decisions.unexplained_under_minimum(result, decided)
+    if unexplained:
+        return ("採点不成立の提案の決定に、公表する理由がありません：" + "、".join(row.code for row in unexplained)
+                + "（決定の画面で理由を入力し、決定を確定し直してください）")
     if not decisions.finalised(session, call, proposals=proposals, decided=decided):
         return "決定が確定されていません（確定後に変更した決定も、もう一度確定してください）。"
     if latest(session, call) is not None:

@@ -32,7 +32,7 @@ from ..proposals import workflow
 from . import publication, result_pdfs, results
 from .aggregation import AggregationError
 from .publication import AlreadyPublished, PublicationRefused, Settings, sha256_hex
-from .results_document import build_document
+from .results_document import build_document, csv_bytes
 
 # progress(stage label, step, of steps); called between the slow parts.
 Progress = Callable[[str, int, int], None]
@@ -75,6 +75,10 @@ def prepare(session: Session, call: Call, now: datetime, reason: str = "", *, se
     problem = publication.refusal(session, call, now, reason)
     if problem:
         raise PublicationRefused(problem)
+    if not settings.base_url.startswith(("https://", "http://")):
+        # Every published document, the log and the mails carry this address.
+        raise PublicationRefused("公開サイトのURL（PORTAL_BASE_URL）が設定されていないため公表できません。"
+                                 "システム管理者に設定を依頼してください。")
     version = previous_version + 1
     progress("集計", 1, STEPS)
     try:
@@ -122,6 +126,18 @@ def _plan(head: chain.Entry, kind: str, payload: dict, now: datetime) -> chain.E
     return chain.next_entry(head, kind, at, payload)
 
 
+def published_payload(prepared: Prepared, urls) -> dict:
+    """The ``results_published`` entry: the SHA-256 of every document of the
+    version (docs/log-format.md), so each download can be checked against
+    the signed log. The results JSON is hashed in its canonical encoding
+    (the served file is indented), the CSV and PDFs byte for byte."""
+    return {"url": urls.version_pdf, "version": prepared.version,
+            "document_sha256": sha256_hex(prepared.results_pdf),
+            "results_sha256": sha256_hex(chain.canonical_json(prepared.document)),
+            "csv_sha256": sha256_hex(csv_bytes(prepared.document)),
+            "log_pdf_sha256": sha256_hex(prepared.log_pdf)}
+
+
 def complete(session: Session, call: Call, prepared: Prepared, staff: User | None, *, settings: Settings,
              mailer: Callable[[str, str, str], object] | None = None,
              progress: Progress | None = None) -> Publication:
@@ -147,9 +163,7 @@ def complete(session: Session, call: Call, prepared: Prepared, staff: User | Non
     log_pdf_name = storage.write_generated(session, settings.store, prepared.log_pdf)
     results_pdf_name = storage.write_generated(session, settings.store, prepared.results_pdf)
     urls = publication.urls_for(settings.base_url, call, prepared.version)
-    head = process_log.append(session, call, chain.RESULTS_PUBLISHED,
-                              {"url": urls.version_pdf, "document_sha256": sha256_hex(prepared.results_pdf)},
-                              prepared.now)
+    head = process_log.append(session, call, chain.RESULTS_PUBLISHED, published_payload(prepared, urls), prepared.now)
     row = Publication(
         call_id=call.id, version=prepared.version, published_at=prepared.now,
         published_by_id=staff.id if staff else None, reason=prepared.reason if previous else "",

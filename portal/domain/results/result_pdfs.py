@@ -62,8 +62,17 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True, undefined=StrictUndefined)
     env.filters.update(percent=_percent, yen=_yen, jst=format_jst, utc_text_jst=_utc_text_jst,
-                       payload_text=_payload_text, fiscal_year=fiscal_year_label, spaced=spaced_fingerprint)
+                       payload_text=_payload_text, fiscal_year=fiscal_year_label, spaced=spaced_fingerprint,
+                       pdf_phrases=_pdf_phrases)
     return env
+
+
+def _pdf_phrases(value):
+    """Japanese phrases kept whole on a PDF line (templates/pdf/*.html use it
+    as the app's templates do); the one implementation is the app's."""
+    from ...templating import pdf_phrase_breaks  # only its pure function; no request is involved
+
+    return pdf_phrase_breaks(value)
 
 
 _ENV = _environment()

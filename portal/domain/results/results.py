@@ -14,6 +14,10 @@ the CSV all show.
   such a member submitted before the conflict came to light is left out and
   listed in ``excluded`` for the secretariat, never counted quietly.
 - Proposals are the released ones (status 審査中 or 結果公表).
+- The valid sheets a proposal needs (``required``): the call's
+  ``min_valid_sheets`` when it sets one, otherwise every member assigned to
+  it less those excluded for a conflict. Under that, the proposal is
+  採点不成立: no rank, no recommendation, and a decision needs a reason.
 
 Pure domain code over SQLAlchemy: no Flask.
 """
@@ -49,6 +53,7 @@ REASON_LABELS = {
     aggregation.BELOW_THRESHOLD: "合格基準点に達していません",
     aggregation.VETOED: "否決基準に該当します（過半数の委員が基準点以下）",
     aggregation.OVER_BUDGET: "予算の範囲に入りません",
+    aggregation.UNDER_MINIMUM: "採点不成立（有効な採点票が必要な数に足りません）",
 }
 METHOD_LABELS = {"mean": "平均", "trimmed_mean": "最高点・最低点を除いた平均"}
 BUDGET_POLICY_LABELS = {"skip": "入らない提案は飛ばして次の提案へ", "stop": "入らない提案でそこまで"}
@@ -68,6 +73,7 @@ class Inputs:
     conflicts: set[tuple[int, int]]
     excluded: list[tuple[str, str]] = field(default_factory=list)  # (pseudonym, code): sheet left out
     missing: list[tuple[str, str]] = field(default_factory=list)  # (pseudonym, code): no submitted sheet
+    required: dict[int, int] = field(default_factory=dict)  # proposal id -> valid sheets required
     _proposal_index: dict | None = field(default=None, repr=False, compare=False)
     _sheet_index: dict | None = field(default=None, repr=False, compare=False)
 
@@ -139,6 +145,7 @@ def rules_of(call: Call) -> AggregationRules:
         budget_total=call.budget_total or None,
         budget_policy=call.budget_policy,
         decimals=call.score_decimals,
+        min_valid_sheets=call.min_valid_sheets,
     )
 
 
@@ -189,10 +196,14 @@ def gather(session: Session, call: Call) -> Inputs:
     codes = {p.id: p.anonymous_code for p in proposals}
     inputs = Inputs(call=call, criteria=criteria_of(call), rules=rules_of(call), proposals=proposals,
                     members=members, sheets=[], sheet_rows={}, conflicts=conflicts)
+    assigned: dict[int, int] = dict.fromkeys(ids, 0)
+    conflicted: dict[int, int] = dict.fromkeys(ids, 0)
     for assignment in sorted(assignments, key=lambda a: (a.panel_member_id, a.proposal_id)):
         pair = (assignment.panel_member_id, assignment.proposal_id)
         if pair[0] not in members:
             continue
+        assigned[pair[1]] += 1
+        conflicted[pair[1]] += pair in conflicts
         found = by_assignment.get(assignment.id, {})
         sheet = next((found[stage] for stage in stages if stage in found), None)
         label = (members[pair[0]].pseudonym, codes[pair[1]])
@@ -206,11 +217,21 @@ def gather(session: Session, call: Call) -> Inputs:
         inputs.sheet_rows[pair] = sheet
         inputs.sheets.append(ScoreSheet(pair[0], pair[1], {positions[criterion_id]: score for criterion_id, score
                                                            in scores_by_sheet.get(sheet.id, {}).items()}))
+    inputs.required = {p: required_sheets(call, assigned[p], conflicted[p]) for p in ids}
     return inputs
 
 
+def required_sheets(call: Call, assigned: int, conflicted: int) -> int:
+    """The valid sheets a proposal needs: the call's minimum when it sets
+    one, otherwise every assigned member who may score it."""
+    if call.min_valid_sheets is not None:
+        return call.min_valid_sheets
+    return max(assigned - conflicted, 0)
+
+
 def aggregate(inputs: Inputs) -> Result:
-    infos = [ProposalInfo(p.id, p.anonymous_code, p.requested_amount) for p in inputs.proposals]
+    infos = [ProposalInfo(p.id, p.anonymous_code, p.requested_amount, min_scorers=inputs.required.get(p.id))
+             for p in inputs.proposals]
     return aggregation.aggregate(inputs.criteria, inputs.rules, infos, inputs.sheets, inputs.conflicts)
 
 
@@ -265,6 +286,11 @@ def formula_text(result: Result) -> str:
     else:
         parts.append("提案の得点＝採点した委員の合計点の平均。")
     parts.append("利害関係のある委員はその提案を採点せず、採点した委員の人数を表示します。")
+    if any(row.min_scorers is not None for row in result.proposals):
+        needed = (f"有効な採点票が{rules.min_valid_sheets}件" if rules.min_valid_sheets is not None
+                  else "割り当てた委員のうち利害関係のない全員の採点票")
+        parts.append(f"{needed}がそろわない提案は採点不成立とし、順位を付けず推薦しません"
+                     "（決定には公表する理由を付けます）。")
     parts.append(f"得点と基準ごとの平均点は、正確な値を小数第{rules.decimals}位で1回だけ四捨五入します。"
                  "判定と順位はこの公表値で行います。")
     if result.threshold_points is not None:

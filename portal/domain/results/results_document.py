@@ -71,6 +71,8 @@ def build_document(session: Session, call: Call, computed: results.CallResults, 
             "summary": proposal.purpose if named else None,
             "requested_amount": row.requested_amount,
             "scorer_count": row.scorer_count, "conflicted_count": row.conflicted_count,
+            # The valid sheets it needed (採点の成立): a verifier passes it back to the ranking.
+            "min_scorers": row.min_scorers, "under_minimum": row.under_minimum,
             "trimmed": row.trimmed, "criterion_means": item["criterion_means"],
             "score": item["score"], "share_of_max": item["share_of_max"],
             "passes_threshold": row.passes_threshold, "vetoed": row.vetoed,
@@ -81,7 +83,9 @@ def build_document(session: Session, call: Call, computed: results.CallResults, 
         })
     rules = dict(as_dict["rules"])
     rules.update(formula=results.formula_text(result), max_possible=as_dict["max_possible"],
-                 threshold_effective=as_dict["threshold_points"], deciding_stage=call.deciding_stage)
+                 threshold_effective=as_dict["threshold_points"], deciding_stage=call.deciding_stage,
+                 # Which seals' scores count, preferred first (docs/log-format.md, section 5).
+                 counted_stages=[stage.value for stage in results.deciding_stages(call)])
     adopted = sum(1 for d in decided.values() if decisions.adopts(d.outcome))
     by_key = {c.position: c for c in call.criteria}
     return {

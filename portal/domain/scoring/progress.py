@@ -31,6 +31,7 @@ from ...models import (
 )
 from ..calls.call_lock import lock_call
 from ..log import process_log
+from ..results import results
 from .stages import stages_of, window_refusal
 from ..log.chain import SCORE_REOPENED, SCORE_SEALED, SCORING_CLOSED
 from ..timeutil import format_jst
@@ -209,6 +210,23 @@ def seals_in_force(session: Session, call: Call) -> int:
     sealed = {seq for seq, kind, _ in rows if kind == SCORE_SEALED}
     superseded = {payload.get("supersedes_seq") for _, kind, payload in rows if kind == SCORE_REOPENED}
     return len(sealed - superseded)
+
+
+@dataclass(frozen=True)
+class ShortOfMinimum:
+    code: str
+    valid: int  # submitted sheets that count
+    required: int
+
+
+def short_of_minimum(session: Session, call: Call) -> list[ShortOfMinimum]:
+    """Released proposals with fewer valid sheets (of the stage that
+    decides) than the call requires: closing now makes them 採点不成立."""
+    inputs = results.gather(session, call)
+    valid = Counter(sheet.proposal_key for sheet in inputs.sheets)
+    return [ShortOfMinimum(p.anonymous_code, valid[p.id], inputs.required.get(p.id, 0))
+            for p in inputs.proposals
+            if valid[p.id] == 0 or valid[p.id] < inputs.required.get(p.id, 0)]
 
 
 def close_refusal(call: Call, now: datetime, early_confirmed: bool) -> str | None:
