@@ -14,7 +14,8 @@ from portal.domain.log import verification
 from portal.domain.results import aggregation, decisions, publication, results
 from portal.domain.scoring import progress
 from portal.domain.timeutil import now_utc
-from portal.models import Assignment, Call, Decision
+from portal.jobs import publish_job
+from portal.models import Assignment, Call, Decision, JobStatus
 
 from .conftest import csrf_token_from
 from .results_support import build, close_scoring, score, use_temporary_key
@@ -196,6 +197,13 @@ def test_publication_waits_for_a_reason_on_each_proposal_under_the_minimum(db, f
     with pytest.raises(publication.PublicationRefused, match="採点不成立"):
         publication.publish(db, s.call, staff, now_utc(), settings=settings)
     db.rollback()
+    # The staff's button only records a job (it skips the ranking to answer
+    # at once); the job, run at the commit here, refuses with the same reason.
+    job = publish_job.start(db, s.call, staff, now_utc())
+    db.commit()
+    db.refresh(job)
+    assert job.status == JobStatus.FAILED and job.message.startswith("採点不成立の提案の決定に")
+    assert publication.latest(db, s.call) is None
 
     decisions.record_decision(db, s.call, s.proposals[2], outcome="not_adopted", staff=staff, now=now_utc(),
                               reason="採点不成立のため不採択とします。")

@@ -53,7 +53,9 @@ def start(session: Session, call: Call, staff: User | None, now: datetime, reaso
     version = latest.version if latest else 0
     if expected_version is not None and version != expected_version:
         raise publication.AlreadyPublished(version)
-    problem = publication.refusal(session, call, now, reason)
+    # Without the ranking: the results page showed its refusals before the
+    # button, and the job checks everything again before rendering.
+    problem = publication.refusal(session, call, now, reason, rank=False)
     if problem:
         raise publication.PublicationRefused(problem)
     return progress.record_call_job(session, KIND, call, staff, now, total=publish_steps.STEPS, huey=huey,

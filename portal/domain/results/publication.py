@@ -206,9 +206,12 @@ def log_document(session: Session, call: Call, key: Ed25519PrivateKey,
 # ---------------------------------------------------------------- readiness
 
 def refusal(session: Session, call: Call, now: datetime, reason: str = "", *,
-            result: results.Result | None = None) -> str | None:
+            result: results.Result | None = None, rank: bool = True) -> str | None:
     """Why ``publish`` would refuse now, or None. ``result``: the call's
-    ranking when the caller has computed it already."""
+    ranking when the caller has computed it already. ``rank=False`` leaves
+    out the checks that need the ranking (a second at 300 proposals): for
+    the request that only records a publication job, whose worker checks
+    everything again before it renders."""
     if not call.scoring_over(now):
         return "採点期間が終わっていないため、結果は公表できません。"
     # Loaded once: a 300-proposal call would otherwise load them four times.
@@ -219,12 +222,12 @@ def refusal(session: Session, call: Call, now: datetime, reason: str = "", *,
     missing = decisions.undecided(session, call, proposals=proposals, decided=decided)
     if missing:
         return "決定が入力されていない提案があります：" + "、".join(p.anonymous_code for p in missing)
-    if result is None:
+    if result is None and rank:
         try:
             result = results.compute(session, call)
         except results.aggregation.AggregationError as error:
             return f"集計できないため、結果は公表できません：{error.message}"
-    unexplained = decisions.unexplained_under_minimum(result, decided)
+    unexplained = decisions.unexplained_under_minimum(result, decided) if result is not None else []
     if unexplained:
         return ("採点不成立の提案の決定に、公表する理由がありません：" + "、".join(row.code for row in unexplained)
                 + "（決定の画面で理由を入力し、決定を確定し直してください）")
