@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import db_session
+from .domain.adoption.agreement import is_adopted
 from .domain.results.results import RELEASED_STATUSES
 from .domain.scoring.scoring import call_of, sheet_for
 from .domain.scoring.stages import stages_of
@@ -39,9 +40,11 @@ from .models import (
     AssignmentStatus,
     Call,
     Conflict,
+    DepartmentMember,
     ExtraTerm,
     PanelMember,
     Proposal,
+    ProposalDepartment,
     RedactionFinding,
     ReviewAttachment,
     ReviewCopy,
@@ -53,8 +56,6 @@ from .models import (
     Submission,
     User,
 )
-from .models import DepartmentMember, ProposalDepartment
-from .domain.adoption.agreement import is_adopted
 
 Row = TypeVar("Row")
 
