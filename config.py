@@ -6,6 +6,7 @@ start without a real secret key and secure cookies (see ``ProductionConfig.check
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -15,6 +16,11 @@ INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance")
 class BaseConfig:
     TIMEZONE = "Asia/Tokyo"
     CITY_NAME = os.environ.get("PORTAL_CITY_NAME", "みなと市")
+    # 通知書 (portal/domain/results/notices.py): the sender as printed, and
+    # the 文書番号 prefix ("みなと市協第" gives みなと市協第12号).
+    CITY_HEAD_TITLE = os.environ.get("PORTAL_CITY_HEAD_TITLE", "みなと市長")
+    CITY_HEAD_NAME = os.environ.get("PORTAL_CITY_HEAD_NAME", "港 太郎")
+    NOTICE_NUMBER_PREFIX = os.environ.get("PORTAL_NOTICE_NUMBER_PREFIX", "みなと市協第")
     # お問い合わせ (footer, contact, privacy and accessibility pages). Until
     # the phone and mail are set the pages say the city is preparing them.
     CONTACT_DEPARTMENT = os.environ.get("PORTAL_CONTACT_DEPARTMENT", "市民協働課")
@@ -159,6 +165,12 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError("本番環境では32文字以上の SECRET_KEY を環境変数で設定してください。")
         if not cls.SESSION_COOKIE_SECURE:
             raise RuntimeError("本番環境では SESSION_COOKIE_SECURE を有効にしてください。")
+        # Mails (password resets, invitations) and published documents carry
+        # this address; without it a link would follow the request's Host
+        # header, which a stranger can choose.
+        if not re.fullmatch(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", cls.PUBLIC_BASE_URL or ""):
+            raise RuntimeError("本番環境では PORTAL_BASE_URL（公開するアドレス。例: https://kyodo.city.example.jp）"
+                               "を環境変数で設定してください。")
 
 
 CONFIGS = {

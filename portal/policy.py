@@ -334,3 +334,11 @@ def load_project(proposal_id: int) -> Proposal:
 def is_adopted_project(proposal: Proposal) -> bool:
     """Adopted and published: the agreement pages exist (links in templates)."""
     return is_adopted(db_session, proposal)
+
+
+def is_running_project(proposal: Proposal) -> bool:
+    """Adopted and its agreement concluded: the work pages (変更申請, 報告,
+    精算 under /projects/<id>/work) exist (links in templates)."""
+    from .domain.adoption.reports import concluded_agreement  # here, not at the top: only templates ask
+
+    return is_adopted(db_session, proposal) and concluded_agreement(db_session, proposal) is not None

@@ -10,6 +10,7 @@ from flask import Flask, request
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
+from .phrase_templates import PDF_PHRASE_MAX_CHARS, PhraseBreaks
 from .domain.timeutil import fiscal_year_label, format_jst, now_utc, wareki_date
 
 # A static file whose URL carries its content hash never changes at that URL;
@@ -110,8 +111,6 @@ def plain_number(value) -> str:
 # Longer texts are left to the browser: phrase breaks matter most in
 # headings, table cells and short notices, and parsing costs time per call.
 PHRASE_TEXT_LIMIT = 400
-# Phrases up to this long are kept on one line in a PDF.
-PDF_PHRASE_MAX_CHARS = 16
 
 
 @lru_cache(maxsize=1)
@@ -156,6 +155,7 @@ def pdf_phrase_breaks(value) -> Markup:
 
 
 def init_templating(app: Flask) -> None:
+    app.jinja_env.add_extension(PhraseBreaks)
     app.jinja_env.filters["phrases"] = phrase_breaks
     app.jinja_env.filters["pdf_phrases"] = pdf_phrase_breaks
     app.jinja_env.filters["jst"] = format_jst

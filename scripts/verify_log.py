@@ -15,7 +15,10 @@ optionally, its results files, and runs this file on them. It checks that
      signed rules, its decisions the logged decisions, its scores the
      revealed scores, and every figure recomputes from them;
   5. every CSV, PDF and 募集要項 (guidelines.json) given has a SHA-256 the
-     log (or a checked results JSON) recorded.
+     log (or a checked results JSON) recorded, a concluded agreement's or a
+     project document's PDF included;
+  6. with --site URL, every agreement and project document the log vouches
+     for is fetched from where the city serves it and has the logged hash.
 Exit code 0 when everything holds, 1 otherwise. docs/log-format.md is the
 specification; the browser verifier (static/js/verify-*.js) is a third
 implementation, and the portal's tests give both the same tampered files.
@@ -624,6 +627,8 @@ def check_files(doc, others, problems):
             for field, label in (("document_sha256", "結果のPDF"), ("csv_sha256", "結果のCSV"),
                                  ("log_pdf_sha256", "記録のPDF")):
                 vouched.setdefault(e["payload"].get(field), label)
+    for _path, digest, label, _seq in project_documents(doc):
+        vouched.setdefault(digest, label)
     for name, data in blobs:
         digest = sha256_hex(data)
         if digest not in vouched or digest is None:
@@ -631,6 +636,63 @@ def check_files(doc, others, problems):
                              " / matches no hash in the log or the results" % name))
         checked.append(name)
     return checked
+
+
+# -- the adopted projects' documents (docs/log-format.md, revision note 5) ----------
+
+def project_documents(doc):
+    """(path, SHA-256, label, seq) of every document the log vouches for
+    after adoption, with the address the city serves it at: a concluded
+    agreement (``agreement_concluded``, the last one of each project) at
+    /calls/<ref>/projects/<code>/agreement.pdf, every published project
+    document (``project_document_published``) at
+    /calls/<ref>/projects/<code>/documents/<sha256>.pdf, and the public
+    part of each meeting's minutes (``minutes_published``) at
+    /calls/<ref>/minutes/<meeting>.pdf."""
+    ref = str((doc.get("call") or {}).get("ref", ""))
+    agreements, found = {}, []
+    for e in doc.get("entries") or []:
+        p = e.get("payload") or {}
+        code, digest = str(p.get("proposal_code", "")), p.get("document_sha256")
+        if not isinstance(digest, str) or not HEX64.match(digest):
+            continue
+        if e.get("kind") == "agreement_concluded":
+            agreements[code] = ("/calls/%s/projects/%s/agreement.pdf" % (ref, code), digest,
+                                "協定書（%s）" % code, e.get("seq"))
+        elif e.get("kind") == "project_document_published":
+            found.append(("/calls/%s/projects/%s/documents/%s.pdf" % (ref, code, digest), digest,
+                          "事業の文書（%s, %s）" % (code, p.get("document_kind", "?")), e.get("seq")))
+        elif e.get("kind") == "minutes_published" and isinstance(p.get("meeting"), int):
+            found.append(("/calls/%s/minutes/%d.pdf" % (ref, p["meeting"]), digest,
+                          "議事録（第%d回）" % p["meeting"], e.get("seq")))
+    return list(agreements.values()) + found
+
+
+def check_served_documents(doc, fetch, problems):
+    """Fetch every project document from where the city serves it and
+    compare its SHA-256 with the log. ``fetch(path) -> bytes`` (raises
+    OSError when it cannot). Returns how many were checked."""
+    count = 0
+    for path, digest, label, seq in project_documents(doc):
+        try:
+            data = fetch(path)
+        except (OSError, ValueError) as error:
+            problems.append(("served", seq, "%s を取得できません / cannot fetch %s: %s" % (label, path, error)))
+            continue
+        if sha256_hex(data) != digest:
+            problems.append(("served", seq, "%s が記録のハッシュと一致しません（公開後に変えられています） / %s differs "
+                                            "from the hash in the log" % (label, path)))
+        count += 1
+    return count
+
+
+def url_fetcher(site):
+    import urllib.request
+
+    def fetch(path):
+        with urllib.request.urlopen(site.rstrip("/") + path, timeout=60) as response:  # noqa: S310 (the city's own site)
+            return response.read()
+    return fetch
 
 
 # -- the command -------------------------------------------------------------------
@@ -651,6 +713,9 @@ def main(argv=None):
                              "the 募集要項 JSON (guidelines.json)")
     parser.add_argument("--public-key", metavar="PEM",
                         help="the city's public key obtained separately (its web page or 公報)")
+    parser.add_argument("--site", metavar="URL",
+                        help="the city's portal, e.g. https://kyodo.city.example.jp: fetch every agreement and "
+                             "project document the log vouches for and compare its SHA-256")
     parser.add_argument("--require-signature", action="store_true",
                         help="fail when the signature cannot be checked")
     args = parser.parse_args(argv)
@@ -676,6 +741,9 @@ def main(argv=None):
 
     problems, facts = verify(doc, trusted)
     checked = check_files(doc, others, problems) if others and not any(p[0] == "document" for p in problems) else []
+    served = None
+    if args.site and not any(p[0] == "document" for p in problems):
+        served = check_served_documents(doc, url_fetcher(args.site), problems)
     call = doc.get("call") if isinstance(doc, dict) and isinstance(doc.get("call"), dict) else {}
     print("検証対象 / Document: %s" % args.document)
     print("募集 / Call: %s %s" % (call.get("ref", "?"), call.get("title", "")))
@@ -700,6 +768,9 @@ def main(argv=None):
     if others:
         print("[%s] 公表文書 / Published files: %d 件 / %d checked against the log"
               % (mark("files", "document"), len(checked), len(checked)))
+    if served is not None:
+        print("[%s] 事業の文書（公開中） / Served project documents: %d 件 / %d fetched and hashed"
+              % (mark("served"), served, served))
     failed = bool(problems) or (args.require_signature and facts["signature"] != "valid")
     if problems:
         print()

@@ -18,7 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from werkzeug.test import TestResponse
 
 from portal import create_app
 from portal import db as database
@@ -29,6 +32,28 @@ from .factories import Factory
 from .object_store import s3_server  # noqa: F401  (a fixture)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+class VisibleTextResponse(TestResponse):
+    """A response whose text is what a reader sees of it: the pages put
+    <wbr> (an invisible line-break opportunity) between Japanese phrases
+    (portal/phrase_templates.py), so 「この<wbr>内容で<wbr>提出する」 reads as
+    「この内容で提出する」. The bytes (``.data``) are left as served, for the
+    tests of the markup itself (tests/test_phrase_breaks.py) and of sizes
+    and hashes."""
+
+    def get_data(self, as_text: bool = False):
+        data = super().get_data(as_text=as_text)
+        return data.replace("<wbr>", "") if as_text else data
+
+
+class VisibleTextClient(FlaskClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.response_wrapper = type("VisibleTextWrapper", (VisibleTextResponse, self.response_wrapper), {})
+
+
+Flask.test_client_class = VisibleTextClient
 TEST_OBJECT_STORE = os.environ.get("TEST_OBJECT_STORE", "").lower()
 
 

@@ -100,3 +100,35 @@ def test_the_results_list_filters_pages_and_costs_the_same_queries(client, login
     assert "条件に合う提案 1件" in searched and large.code(5) in searched
     odd = client.get(f"{base}?status=nonsense&per_page=7")
     assert odd.status_code == 200 and "状況の絞り込みが一覧にない値" in odd.text
+
+
+def test_the_anonymisation_list_of_300_searches_filters_and_pages(app, seed, count_queries):
+    """The anonymisation step lists the accepted and released proposals a
+    bounded page at a time, with search and a status filter; the release
+    checks run only for the page shown."""
+    with seed() as f:
+        call_id, tag = intake_world(f, 300)
+        client = sign_in(app, f.staff().email)
+    base = f"/admin/calls/{call_id}/anonymise"
+
+    def listed(page: str) -> list[str]:
+        body = page.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in page else ""
+        return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>', body)
+
+    first = measure(client, count_queries, base)[1]
+    total = int(re.search(r"受理した提案 (\d+)件のうち、1〜50件目", first).group(1))
+    assert total > 50 and len(listed(first)) == 50
+    assert 'rel="next"' in first and "公開前のすべての提案を再スキャンする" in first
+    rest = measure(client, count_queries, f"{base}?page=2")[1]
+    assert len(listed(rest)) == total - 50 and not set(listed(rest)) & set(listed(first))
+    released = measure(client, count_queries, f"{base}?status=released&per_page=25")[1]
+    body = released.split("<tbody>")[1]
+    assert 0 < len(listed(released)) <= 25 and body.count("公開済み（") == len(listed(released))
+    accepted = measure(client, count_queries, f"{base}?status=accepted&per_page=100")[1]
+    assert "公開済み（" not in accepted.split("<tbody>")[1]
+    assert len(listed(accepted)) + int(re.search(r"条件に合う提案 (\d+)件", released).group(1)) == total
+    nothing = measure(client, count_queries, f"{base}?q=存在しない団体名")[1]
+    assert "条件に合う提案はありません。" in nothing and listed(nothing) == []
+    # Bounded whatever the URL asks: a page of 1,000 is the default page, with the reason.
+    bounded = measure(client, count_queries, f"{base}?per_page=1000")[1]
+    assert len(listed(bounded)) == 50 and "1ページの件数は25・50・100件から選んでください" in bounded

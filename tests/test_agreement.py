@@ -175,3 +175,46 @@ def test_a_concluded_agreement_after_a_real_publication_passes_both_verifiers(ap
     run = subprocess.run([sys.executable, str(script), str(path), "--public-key", str(key_file)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_each_side_is_mailed_when_the_other_agrees_and_both_at_the_conclusion(app, db, seed):
+    from portal.models import OutboxMessage
+
+    with seed() as f:
+        call = f.scoring_call()
+        proposal = adopt(db, f, f.submitted(call, name="みなと見守りの会"))
+        staff = f.staff()
+        department, clerk = department_account(db, "福祉総務課")
+        departments.assign(db, proposal, department, staff=staff, now=now_utc())
+        draft = agreements.start_draft(db, proposal, staff=staff, now=now_utc())
+        text = agreements.AgreementText.of(draft)
+        text.period_start, text.period_end = now_utc().date(), now_utc().date().replace(year=now_utc().year + 1)
+        for name in ("title", "purpose", "city_roles", "group_roles", "cost_sharing", "information_sharing",
+                     "publicity", "changes"):
+            setattr(text, name, getattr(text, name) or "協議のうえ定める")
+        agreements.update_draft(db, draft, text, revision_seen=draft.revision, staff=staff, now=now_utc())
+        db.commit()
+        pid, revision, group_user = proposal.id, draft.revision, proposal.group.account
+        group_mails = {group_user.email, proposal.group.contact_email} - {""}
+    view = f"/projects/{pid}/agreement"
+
+    def mails_since(mark: int) -> list[OutboxMessage]:
+        db.expire_all()
+        return list(db.scalars(select(OutboxMessage).where(OutboxMessage.id > mark).order_by(OutboxMessage.id)))
+
+    mark = db.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1)) or 0
+    group_c, dept_c = signed_in(app, group_user), signed_in(app, clerk)
+    gtoken = token_of(group_c, view)
+    assert group_c.post(f"{view}/confirm", data={"csrf_token": gtoken, "revision": str(revision)}).status_code == 302
+    sent = mails_since(mark)
+    assert [m.recipient for m in sent] == [clerk.email]
+    assert "団体が協定書案に合意しました" in sent[0].subject and view in sent[0].body
+    # agreeing twice mails nobody again
+    group_c.post(f"{view}/confirm", data={"csrf_token": gtoken, "revision": str(revision)})
+    assert len(mails_since(mark)) == 1
+    mark = sent[-1].id
+    dtoken = token_of(dept_c, view)
+    assert dept_c.post(f"{view}/confirm", data={"csrf_token": dtoken, "revision": str(revision)}).status_code == 302
+    sent = mails_since(mark)
+    assert {m.recipient for m in sent} == group_mails | {clerk.email}
+    assert all("協定を締結しました" in m.subject for m in sent)

@@ -123,3 +123,28 @@ def test_the_public_review_comment_needs_a_confirmation_when_it_names_someone(cl
     assert saved.status_code == 302
     factory.session.expire_all()
     assert factory.session.scalars(select(Decision.review_comment)).one() == typed
+
+
+def test_the_general_comment_needs_a_confirmation_when_it_names_someone(client, factory, login, csrf, published):
+    """The 総評 is published with the results too: a reviewer's affiliation
+    or a group's name in it is caught the same way, and what was typed stays."""
+    call = published["call"]
+    group_name = published["proposal"].group.name
+    login(published["staff"])
+    url = f"/admin/calls/{call.id}/results/comment"
+    typed = f"新潟みなと大学の委員からは、{group_name}の取り組みを高く評価する意見がありました。"
+    refused = client.post(url, data={"csrf_token": csrf(f"/admin/calls/{call.id}/results"), "general_comment": typed})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "「新潟みなと大学」（審査委員の所属）" in html and f"「{group_name}」（応募団体の名称）" in html
+    assert typed in html and "総評の人名・団体名を確認しました" in html
+    factory.session.expire_all()
+    assert factory.session.get(type(call), call.id).general_comment == ""
+    plain = "いずれも地域に根ざした提案でした。"
+    assert client.post(url, data={"csrf_token": csrf(f"/admin/calls/{call.id}/results"),
+                                  "general_comment": plain}).status_code == 302
+    confirmed = client.post(url, data={"csrf_token": csrf(f"/admin/calls/{call.id}/results"),
+                                       "general_comment": typed, "names_confirmed": "y"})
+    assert confirmed.status_code == 302
+    factory.session.expire_all()
+    assert factory.session.get(type(call), call.id).general_comment == typed

@@ -9,6 +9,7 @@ from portal.domain.anonymity.anonymise import GroupIdentity, apply_redactions, f
 from portal.domain.anonymity.identity import fold_with_map, original_span
 from portal.domain.anonymity.numbers import digit_view, kanji_number, phone_parts
 from portal.domain.anonymity.pointers import city_stems, name_core
+from portal.domain.anonymity.romaji import spellings
 from portal.domain.anonymity.widen import widen
 
 
@@ -75,3 +76,45 @@ def test_the_issues_own_failures_are_caught():
     text = "中央地区の子育てひろばとして活動しています。"
     assert [(f.text, f.confidence) for f in find_identifiers({"t": text}, hiroba)] == [
         ("中央地区の子育てひろば", "low")]
+
+
+@pytest.mark.parametrize("kana, expected", [
+    ("みなとみまもりのかい", ["minatomimamorinokai"]),
+    ("しらはまのまつばやしをまもるかい", ["shirahamanomatsubayashiomamorukai", "sirahamanomatubayasiomamorukai"]),
+    ("はっぴーきっちん", ["happiikitchin", "happikitchin", "happihkitchin", "happiikittin", "happikittin",
+                        "happihkittin"]),
+])
+def test_romaji_spellings_of_a_reading(kana, expected):
+    assert spellings(kana) == expected
+    assert spellings("みなと見守り") == []  # kanji: readings are never guessed
+
+
+def test_a_group_name_in_latin_letters_is_caught():
+    """From the registered reading (ふりがな): Hepburn or kunrei, spaced,
+    hyphenated or in capitals; the full name redacted, a shortened one flagged."""
+    matsu = GroupIdentity(name="白浜の松林を守る会", name_kana="シラハマノマツバヤシヲマモルカイ")
+    for written in ("Shirahama no Matsubayashi o Mamoru Kai", "SIRAHAMA-NO-MATUBAYASI-O-MAMORU-KAI",
+                    "ｓｈｉｒａｈａｍａ ｎｏ ｍａｔｓｕｂａｙａｓｈｉ ｏ ｍａｍｏｒｕ ｋａｉ"):
+        text = f"英語名は {written} です。"
+        found = find_identifiers({"t": text}, matsu)
+        assert [(f.text, f.confidence) for f in found] == [(written, "high")], written
+        assert written not in apply_redactions(text, found)
+    wanwan = GroupIdentity(name="わんわんパトロール隊みなと", name_kana="わんわんぱとろーるたいみなと",
+                           address="新潟県みなと市港南町三丁目5番8号")
+    text = "SNSでは Wanwan Patororu として発信しています。"
+    assert [(f.text, f.confidence) for f in find_identifiers({"t": text}, wanwan)] == [("Wanwan Patororu", "low")]
+    # Everyday Latin words and the place name alone are not names.
+    plain = "Minato City の Kids Cafe と Patrol Team の活動を参考にします。"
+    assert find_identifiers({"t": plain}, matsu) == [] and find_identifiers({"t": plain}, wanwan) == []
+
+
+def test_a_persons_name_in_latin_letters_is_caught_from_the_reading_written_with_it():
+    group = GroupIdentity(name="わんわんパトロール隊みなと", representative_name="小林 誠（こばやし まこと）",
+                          contact_name="中村 由美")
+    for written in ("Makoto Kobayashi", "KOBAYASHI Makoto", "Kobayasi Makoto"):
+        text = f"代表の {written} が説明します。"
+        found = find_identifiers({"t": text}, group)
+        assert [(f.text, f.confidence) for f in found] == [(written, "high")], written
+    # The family name alone is a pointer for the official, not a sure hit.
+    flags = find_identifiers({"t": "担当は Kobayashi です。"}, group)
+    assert [(f.text, f.confidence) for f in flags if "obayashi" in f.text] == [("Kobayashi", "low")]

@@ -82,7 +82,7 @@ def test_group_contains_the_declared_organisation_is_low():
 
 def test_aliases_and_short_forms():
     assert conflicts("みなこネット", "みなと見守り") == [
-        ("r1", 3, "所属団体「みなこネット」が応募団体「みなと子ども食堂ネットワーク（みなこネット）」の名称の別表記「みなこネット」と一致",
+        ("r1", 3, "所属団体「みなこネット」が応募団体「みなと子ども食堂ネットワーク（みなこネット）」の通称「みなこネット」と一致",
          "high"),
         ("r2", 1, f"所属団体「みなと見守り」が応募団体「{MINATO}」の名称の別表記「みなと見守り」と一致", "high"),
     ]
@@ -160,3 +160,16 @@ def test_never_raises(organisation, reviewer_name):
 def test_any_writing_of_the_name_is_flagged_high(prefix, role, name):
     flags = find_conflicts([Affiliation("r1", prefix + name + role)], GROUPS, {})
     assert [(f.group_key, f.confidence) for f in flags] == [(1, "high")]
+
+
+def test_a_reviewer_of_the_groups_registered_alias_is_flagged():
+    """A group known by its 通称 (「わんパト」): a reviewer who declares that
+    organisation is flagged, with the alias named in the reason."""
+    from portal.domain.anonymity.anonymise import GroupIdentity
+    from portal.domain.panel.conflicts import Affiliation, find_conflicts
+
+    group = GroupIdentity(name="わんわんパトロール隊みなと", aliases=["わんパト"])
+    flags = find_conflicts([Affiliation("r1", "わんパト"), Affiliation("r2", "みなと市社会福祉協議会")],
+                           {"g": group}, {})
+    assert [(f.reviewer_key, f.group_key) for f in flags] == [("r1", "g")]
+    assert "通称「わんパト」" in flags[0].reason

@@ -159,3 +159,22 @@ def test_the_receipt_keeps_the_page_number_off_the_hash_and_every_text_in_its_ce
         assert submission.snapshot_sha256 in text and f"{number}/{len(texts)}" in text
     compact = "".join(texts)
     assert GROUP_NAMES[0] in compact and "999,999,999円" in compact and "123,456,789円" in compact
+
+
+def test_the_notices_keep_every_text_in_its_cell(app, db, published, settings):
+    """通知書 (portal/domain/results/notices.py) with the long names, the
+    long conditions and reasons, and a long head's title and name."""
+    from portal.domain.results import notices
+    from portal.models import Notice
+
+    long_settings = notices.NoticeSettings(
+        city_name="みなと市", head_title="みなと市長職務代理者 みなと市副市長", head_name="港川 太郎左衛門",
+        prefix="みなと市市民協働推進部市民協働課協第", contact_department="市民協働推進部 市民協働課",
+        contact_phone="012-345-6789", contact_email="kyodo@city.minato.example.jp")
+    rows = db.query(Notice).filter(Notice.call_id == published.call.id).order_by(Notice.serial).all()
+    assert len(rows) == 3
+    for notice in rows:
+        pdf = notices.ensure_pdf(db, settings.store, notice, long_settings)
+        assert_clean_layout(pdf, f"通知書（{notice.outcome}）")
+        compact = "".join(page_texts(pdf))
+        assert notice.number in compact and "公印省略" in compact

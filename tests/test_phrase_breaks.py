@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html.parser import HTMLParser
 
 import budoux
 from markupsafe import Markup
 
 from portal.pdf import render_pdf
+from portal.phrase_templates import add_phrase_breaks, wants_phrase_breaks
 from portal.templating import pdf_phrase_breaks, phrase_breaks
 
 PARSER = budoux.load_default_japanese_parser()
@@ -41,7 +43,7 @@ def _wbr_text(html: str, open_tag: str) -> str:
 def test_the_call_page_breaks_its_title_and_criteria_by_phrase(client, factory):
     title = "令和8年度 市民提案型協働モデル事業の募集要項をご確認ください"
     call = factory.call(title=title)
-    html = client.get(f"/calls/{call.slug}").get_data(as_text=True)
+    html = client.get(f"/calls/{call.slug}").data.decode()
     heading = _wbr_text(html, '<h1 class="phrases">')
     assert heading.split("<wbr>") == [str(Markup.escape(p)) for p in PARSER.parse(title)]
     assert "ご確認ください" in heading and "くださ<wbr>" not in heading
@@ -55,13 +57,13 @@ def test_the_editor_help_texts_break_by_phrase(client, factory, login):
     user = factory.applicant()
     proposal = factory.proposal(user, factory.call(), complete=False)
     login(user)
-    html = client.get(f"/proposals/{proposal.id}/edit/content").get_data(as_text=True)
+    html = client.get(f"/proposals/{proposal.id}/edit/content").data.decode()
     help_text = _wbr_text(html, '<p class="help phrases" id="background-help">')
     assert "書いてください。" in help_text and "くださ<wbr>い" not in help_text
     assert help_text.split("<wbr>")[:-1] == \
         PARSER.parse("どのような地域の課題があり、なぜ今取り組むのかを書いてください。")
     assert ".phrases { word-break: keep-all; overflow-wrap: anywhere; }" in \
-        client.get("/static/css/app.css").get_data(as_text=True)
+        client.get("/static/css/app.css").data.decode()
 
 
 def _pdf_lines(tmp_path, body: str) -> list[str]:
@@ -94,3 +96,94 @@ def test_a_pdf_line_ends_between_phrases(tmp_path):
     assert "".join(phrased) == text
     assert set(_breaks(phrased)) <= boundaries, phrased
     assert "ご確認ください。" in phrased
+
+
+# --- the templates' own sentences (portal/phrase_templates.py) ------------------------
+
+def test_template_text_gets_breaks_and_nothing_else_does():
+    source = (
+        '{% block title %}提出内容の確認をしてください{% endblock %}'
+        '<p class="help" title="内容をもう一度ご確認ください" aria-label="{{ label }}を確認してください">'
+        "提出する前に、内容をもう一度ご確認ください。</p>"
+        '<script>const message = "内容をご確認ください";</script>'
+        "<textarea>内容をもう一度ご確認ください</textarea>"
+        "<select><option>もう一度ご確認ください</option></select>"
+        "{{ '内容をもう一度ご確認ください' }}{# 内容をもう一度ご確認ください #}"
+        "{% set note %}内容をもう一度ご確認ください{% endset %}"
+        "<!-- 内容をもう一度ご確認ください -->"
+        "<p>合計&nbsp;金額を確認してください</p>"
+        '<a href="#">審査結果（PDF）をダウンロードしてください</a><button>内容をもう一度ご確認ください</button>'
+    )
+    marked = add_phrase_breaks(source)
+    assert "<p class=\"help\" title=\"内容をもう一度ご確認ください\" aria-label=\"{{ label }}を確認してください\">" in marked
+    assert "提出する<wbr>前に、<wbr>内容を<wbr>もう<wbr>一度<wbr>ご確認ください。</p>" in marked
+    assert marked.replace("<wbr>", "") == source
+    untouched = marked.replace("提出する<wbr>前に、<wbr>内容を<wbr>もう<wbr>一度<wbr>ご確認ください。", "")
+    untouched = untouched.replace("<p>合計&nbsp;金額を<wbr>確認してください</p>", "")
+    assert "<wbr>" not in untouched, untouched
+
+
+def test_only_page_templates_are_marked():
+    assert wants_phrase_breaks("public/call.html")
+    assert wants_phrase_breaks("pdf/results.html")  # as inline blocks: see the next test
+    assert not wants_phrase_breaks("mail/notice.txt")
+    assert not wants_phrase_breaks(None)
+
+
+class _WbrPlaces(HTMLParser):
+    """Where a <wbr> sits in a page: it must never be inside an attribute
+    value, the <title>, an <option> or a <textarea>, nor in a button,
+    summary or label (often flex boxes, where it would split the name; a
+    link's own text is left alone too, but a title given to the phrases
+    filter may be a link inside its heading)."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.misplaced: list[str] = []
+        self.count = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "wbr":
+            self.count += 1
+            if set(self.open) & {"title", "option", "textarea", "script", "style", "button", "summary", "label"}:
+                self.misplaced.append(f"<wbr> inside <{self.open[-1]}>")
+            return
+        self.misplaced += [f"<{tag} {name}>" for name, value in attrs if value and "wbr" in value]
+        self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if "<wbr>" in data:
+            self.misplaced.append(f"<wbr> as text inside <{self.open[-1] if self.open else '?'}>")
+
+
+def test_pages_carry_phrase_breaks_only_in_their_text(client, factory):
+    call = factory.call(title="令和8年度 市民提案型協働モデル事業")
+    for path in ("/", "/calls", f"/calls/{call.slug}", "/register", "/privacy", "/accessibility"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.data.decode()
+        places = _WbrPlaces()
+        places.feed(page)
+        assert places.count > 0, path
+        assert places.misplaced == [], (path, places.misplaced)
+        title = page[page.index("<title>"):page.index("</title>")]
+        assert "<wbr>" not in title
+    call_page = client.get(f"/calls/{call.slug}").data.decode()
+    assert "提案は<wbr>団体" in call_page and "採点します。" in call_page
+
+
+def test_pdf_template_text_becomes_phrase_blocks(tmp_path):
+    source = f'<style>p {{ width: 9em; }}</style><p style="width: 9em; font-size: 12pt">{NOTICE}</p>'
+    marked = add_phrase_breaks(source, pdf=True)
+    assert marked.startswith("<style>p { width: 9em; }</style>")
+    assert '<span class="ph">ご確認ください。</span>' in marked and "<wbr>" not in marked
+    phrases = PARSER.parse(NOTICE)
+    boundaries = {sum(len(p) for p in phrases[:i]) for i in range(1, len(phrases))}
+    lines = _pdf_lines(tmp_path, marked)
+    assert "".join(lines) == NOTICE and len(lines) > 1
+    assert set(_breaks(lines)) <= boundaries, lines

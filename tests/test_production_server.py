@@ -180,3 +180,19 @@ def test_make_serve_prod_refuses_without_a_secret_key():
     assert result.returncode != 0
     assert "SECRET_KEY が設定されていません" in result.stderr
     assert "gunicorn" not in result.stdout  # refused before starting anything
+
+
+def test_production_refuses_to_start_without_its_public_address(monkeypatch):
+    """Mail links and published documents are built on PORTAL_BASE_URL; a
+    production server without it would fall back to the request's Host
+    header, which anyone can set."""
+    from config import ProductionConfig
+
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "k" * 48)
+    for bad in ("", "kyodo.example.jp", "https://", "javascript:alert(1)", "https://kyodo.example.jp/ x"):
+        monkeypatch.setattr(ProductionConfig, "PUBLIC_BASE_URL", bad)
+        with pytest.raises(RuntimeError, match="PORTAL_BASE_URL"):
+            ProductionConfig.check()
+    for good in ("https://kyodo.example.jp", "https://www.city.example.lg.jp/kyodo/"):
+        monkeypatch.setattr(ProductionConfig, "PUBLIC_BASE_URL", good)
+        ProductionConfig.check()

@@ -406,9 +406,15 @@ def test_the_call_page_links_its_log_and_once_published_its_results(client, publ
     html = client.get(f"/calls/{published.call.slug}").get_data(as_text=True)
     assert f'href="/calls/{published.call.slug}/results"' in html
     assert f'href="/calls/{published.call.slug}/log"' in html
+    # the adopted projects' own pages (agreement, work, reports, evaluation), from the call and the results
+    projects = f'href="/calls/{published.call.slug}/projects"'
+    assert projects in html
+    assert projects in client.get(f"/calls/{published.call.slug}/results").get_data(as_text=True)
+    assert client.get(f"/calls/{published.call.slug}/projects").status_code == 200
     pending = factory.call()
     html = client.get(f"/calls/{pending.slug}").get_data(as_text=True)
     assert f'href="/calls/{pending.slug}/results"' not in html
+    assert f'href="/calls/{pending.slug}/projects"' not in html
     assert f'href="/calls/{pending.slug}/log"' in html
 
 

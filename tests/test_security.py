@@ -171,6 +171,7 @@ def production_app(app, database_url, tmp_path, monkeypatch):
     """The app under ProductionConfig (a real key patched in). create_app
     rebinds the shared session; the test app's binding is restored after."""
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "p" * 40)
+    monkeypatch.setattr(config.ProductionConfig, "PUBLIC_BASE_URL", "https://kyodo.example.jp")
     production = create_app("production", {"DATABASE_URL": database_url, "UPLOAD_DIR": tmp_path,
                                            "SERVER_NAME": "localhost"})
     yield production
@@ -211,6 +212,7 @@ def test_production_refuses_a_missing_or_short_secret_key(monkeypatch, key):
 
 def test_production_accepts_a_32_character_key(monkeypatch):
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "k" * 32)
+    monkeypatch.setattr(config.ProductionConfig, "PUBLIC_BASE_URL", "https://kyodo.example.jp")
     config.ProductionConfig.check()
     monkeypatch.setattr(config.ProductionConfig, "SESSION_COOKIE_SECURE", False)
     with pytest.raises(RuntimeError, match="SESSION_COOKIE_SECURE"):
@@ -221,6 +223,7 @@ def test_production_accepts_a_32_character_key(monkeypatch):
 def test_production_reads_the_secret_from_the_environment(secret, ok):
     """The real path: a fresh interpreter importing config with the env var."""
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["PORTAL_BASE_URL"] = "https://kyodo.example.jp"
     if secret is not None:
         env["SECRET_KEY"] = secret
     result = subprocess.run([sys.executable, "-c", "import config; config.ProductionConfig.check()"],

@@ -59,7 +59,9 @@ class Response:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        """What a reader sees: without the <wbr> between Japanese phrases
+        (portal/phrase_templates.py; tests/conftest.py does the same)."""
+        return self.body.decode("utf-8", errors="replace").replace("<wbr>", "")
 
     @property
     def location(self) -> str:

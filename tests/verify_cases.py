@@ -46,6 +46,7 @@ CASES = {
     "departure-without-reason": "推薦と異なる決定の理由を消した",
     "decimal-score": "公開された採点の点数を 4 から 4.0 と書き換えた（数値としては同じ）",
     "duplicate-key": "結果のJSONで同じ項目（得点）を二度書き、後のほうを変えた",
+    "project-document-byte": "採択事業の協定書・事業の文書（PDF）の1バイトを変えた",
 }
 
 
@@ -79,6 +80,9 @@ def _download(client, out: Path, slug: str) -> list[str]:
     for v in versions:
         urls += [f"/calls/{slug}/results/v{v}.json", f"/calls/{slug}/results/v{v}.csv",
                  f"/calls/{slug}/results/v{v}.pdf", f"/calls/{slug}/log/v{v}.pdf"]
+    # the agreements and project documents the log vouches for, from where they are served
+    log = client.get(f"/calls/{slug}/log.json").get_json()
+    urls += [path for path, *_ in _project_documents(log)]
     names = []
     for url in urls:
         response = client.get(url)
@@ -87,6 +91,15 @@ def _download(client, out: Path, slug: str) -> list[str]:
         (out / name).write_bytes(response.data)
         names.append(name)
     return names
+
+
+def _project_documents(log: dict) -> list:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("verify_log_script", ROOT / "scripts" / "verify_log.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.project_documents(log)
 
 
 def _tamper(files: dict[str, bytes]) -> dict[str, dict[str, bytes]]:
@@ -194,6 +207,10 @@ def _tamper(files: dict[str, bytes]) -> dict[str, dict[str, bytes]]:
     assert marker in text
     cases["duplicate-key"] = {**files, results_name: text.replace(
         marker, marker + f' "score": "{score[:-1]}9",', 1).encode("utf-8")}
+    project_file = sorted(n for n in files if n.startswith("projects-"))[-1]
+    pdf = bytearray(files[project_file])
+    pdf[len(pdf) // 2] ^= 0x01
+    cases["project-document-byte"] = {**files, project_file: bytes(pdf)}
     assert set(cases) == set(CASES)
     return cases
 
@@ -224,8 +241,11 @@ def write(out_dir: Path) -> None:
             folder = out_dir / "genuine" / slug
             folder.mkdir(parents=True)
             manifest["genuine"][slug] = _download(client, folder, slug)
-        base = out_dir / "genuine" / slugs[0]
-        files = {name: (base / name).read_bytes() for name in manifest["genuine"][slugs[0]]}
+        # the call whose files are tampered with: one with an adopted project's documents
+        chosen = next((slug for slug in slugs if any(n.startswith("projects-") for n in manifest["genuine"][slug])),
+                      slugs[0])
+        base = out_dir / "genuine" / chosen
+        files = {name: (base / name).read_bytes() for name in manifest["genuine"][chosen]}
         for name, changed in _tamper(files).items():
             folder = out_dir / "cases" / name
             folder.mkdir(parents=True)

@@ -16,3 +16,5 @@ def require_staff_login():
 
 from . import anonymisation, calls, exports, home, intake, panel, progress, results, users  # noqa: E402,F401
 from . import comment_checks  # noqa: E402,F401  (reviewer comments before they reach a group)
+from . import meeting  # noqa: E402,F401  (the 審査会's papers, minutes and 二次審査 schedule)
+from . import bulk, notices  # noqa: E402,F401  (通知書 downloads; bulk actions on the work lists)

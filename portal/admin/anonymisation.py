@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..auth.forms import EmptyForm
 from ..db import db_session
@@ -16,12 +16,13 @@ from ..domain.anonymity.release import ReleaseRefused, release_for_review
 from ..domain.timeutil import now_utc
 from ..jobs import progress, release_job, rescan_job
 from ..errors import refuse
-from ..files import storage
+from ..files import redact_pages, storage
 from ..files.objectstore import current_store
 from ..models import (
     JOB_STATUS_LABELS,
     ExtraTerm,
     FindingStatus,
+    Group,
     Proposal,
     ProposalStatus,
     RedactionFinding,
@@ -36,11 +37,17 @@ from ..policy import (
     require_staff,
     review_copy_of,
 )
-from . import bp
+from . import bp, list_params
 from .intake_forms import AttachmentSettingForm, ExtraTermForm, ManualRedactionForm
+from .list_params import like_pattern
 
 LISTED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.REVIEW, ProposalStatus.RESULTS)
 CONTEXT_CHARS = 20
+
+
+ANONYMISE_FILTERS = {"accepted": "公開前", "blocked": "公開前（要対応の検出あり）", "released": "公開済み"}
+ANONYMISE_SORTS = {"code": "番号順", "receipt": "受付番号順", "group": "団体名順", "status": "状況順"}
+RELEASED_STATUSES = (ProposalStatus.REVIEW, ProposalStatus.RESULTS)
 
 
 @bp.route("/calls/<int:call_id>/anonymise")
@@ -48,19 +55,53 @@ def anonymise_list(call_id: int):
     return _list_page(load_staff_call(call_id))
 
 
+def _list_query(call, params):
+    query = (select(Proposal).join(Group, Group.id == Proposal.group_id)
+             .where(Proposal.call_id == call.id, Proposal.status.in_(LISTED_STATUSES)))
+    if params.q:
+        pattern = like_pattern(params.q)
+        query = query.where(or_(Proposal.anonymous_code.ilike(pattern, escape="\\"),
+                                Proposal.receipt_number.ilike(pattern, escape="\\"),
+                                Group.name.ilike(pattern, escape="\\"), Proposal.title.ilike(pattern, escape="\\")))
+    if params.status == "released":
+        query = query.where(Proposal.status.in_(RELEASED_STATUSES))
+    elif params.status:
+        query = query.where(Proposal.status == ProposalStatus.ACCEPTED)
+        if params.status == "blocked":  # a finding still to decide
+            query = query.where(select(RedactionFinding.id).where(
+                RedactionFinding.proposal_id == Proposal.id,
+                RedactionFinding.status == FindingStatus.PENDING).exists())
+    return query
+
+
+def _list_order(sort: str):
+    # The code last: a stable order between equal values.
+    return {"code": (Proposal.anonymous_code,), "receipt": (Proposal.receipt_number, Proposal.anonymous_code),
+            "group": (Group.name, Proposal.anonymous_code),
+            "status": (Proposal.status, Proposal.anonymous_code)}[sort]
+
+
 def _list_page(call, *, term_form=None, status=200):
+    # Hundreds of proposals: one page at a time (list_params), and the
+    # release checks (several queries each) only for the page shown.
+    params = list_params.read(request.args, statuses=ANONYMISE_FILTERS, sorts=ANONYMISE_SORTS)
+    by_status = dict(db_session.execute(
+        select(Proposal.status, func.count(Proposal.id))
+        .where(Proposal.call_id == call.id, Proposal.status.in_(LISTED_STATUSES)).group_by(Proposal.status)).all())
+    query = _list_query(call, params)
+    page = list_params.paginate(params, db_session.scalar(select(func.count()).select_from(query.subquery())))
     proposals = db_session.scalars(
-        select(Proposal).where(Proposal.call_id == call.id, Proposal.status.in_(LISTED_STATUSES))
-        .options(selectinload(Proposal.group), selectinload(Proposal.submissions))
-        .order_by(Proposal.anonymous_code)
+        query.options(contains_eager(Proposal.group), selectinload(Proposal.submissions))
+        .order_by(*_list_order(params.sort)).limit(page.size).offset(page.offset)
     ).all()
     counts: dict[int, dict[str, int]] = {}
-    for proposal_id, finding_status, n in db_session.execute(
-        select(RedactionFinding.proposal_id, RedactionFinding.status, func.count())
-        .join(Proposal, Proposal.id == RedactionFinding.proposal_id)
-        .where(Proposal.call_id == call.id).group_by(RedactionFinding.proposal_id, RedactionFinding.status)
-    ):
-        counts.setdefault(proposal_id, {})[FindingStatus(finding_status).value] = n
+    if proposals:
+        for proposal_id, finding_status, n in db_session.execute(
+            select(RedactionFinding.proposal_id, RedactionFinding.status, func.count())
+            .where(RedactionFinding.proposal_id.in_([p.id for p in proposals]))
+            .group_by(RedactionFinding.proposal_id, RedactionFinding.status)
+        ):
+            counts.setdefault(proposal_id, {})[FindingStatus(finding_status).value] = n
     rows = []
     for proposal in proposals:
         problems = redaction.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else []
@@ -71,7 +112,10 @@ def _list_page(call, *, term_form=None, status=200):
     return render_template("admin/anonymise/list.html", call=call, rows=rows, call_terms=call_terms,
                            form=EmptyForm(), term_form=term_form or ExtraTermForm(formdata=None),
                            rescan_job=_shown_job(rescan_job, call), release_job=_shown_job(release_job, call),
-                           job_status_labels=JOB_STATUS_LABELS), status
+                           job_status_labels=JOB_STATUS_LABELS, params=params, page=page,
+                           filters=ANONYMISE_FILTERS, sorts=ANONYMISE_SORTS, page_sizes=list_params.PAGE_SIZES,
+                           all_count=sum(by_status.values()),
+                           accepted_count=by_status.get(ProposalStatus.ACCEPTED, 0)), status
 
 
 def _shown_job(kind, call):
@@ -176,6 +220,8 @@ def _proposal_page(call, proposal, *, term_form=None, manual_form=None, status=2
         terms=redaction.extra_terms(db_session, proposal), attachments=attachments, files=files,
         term_form=term_form or ExtraTermForm(formdata=None), manual_form=manual_form, form=EmptyForm(),
         attachment_label=review_copy.attachment_label, needs_eye_check=review_copy.needs_eye_check,
+        visual_pages=redaction.visual_pages, page_decision=redaction.page_decision, page_label=redaction.page_label,
+        page_decisions=redaction.PAGE_DECISIONS,
         problems=redaction.release_problems(db_session, proposal) if proposal.status == ProposalStatus.ACCEPTED else [],
         editable=proposal.status == ProposalStatus.ACCEPTED,
         pending=sum(1 for f in findings if f.status == FindingStatus.PENDING),
@@ -315,3 +361,90 @@ def anonymise_attachment_copy(call_id: int, proposal_id: int, attachment_id: int
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- image pages, QR codes and masks (issue 14) -------------------------------------
+
+def _visual_page(attachment, page: int) -> dict:
+    found = next((p for p in redaction.visual_pages(attachment) if p.get("page") == page), None)
+    if found is None:
+        refuse(404, "確認が必要なページではありません。")
+    return found
+
+
+def _page_screen(call, proposal, attachment, page: int, *, error: str | None = None, masks_text: str = "",
+                 status: int = 200):
+    found = _visual_page(attachment, page)
+    decided = redaction.page_decision(attachment, page)
+    if not masks_text and decided and decided.get("masks"):
+        masks_text = "\n".join(",".join(f"{v:g}" for v in box) for box in decided["masks"])
+    pages = redaction.visual_pages(attachment)
+    position = next(i for i, p in enumerate(pages) if p["page"] == page)
+    return render_template(
+        "admin/anonymise/page.html", call=call, proposal=proposal, attachment=attachment, page=found,
+        decided=decided, decisions=redaction.PAGE_DECISIONS, masks_text=masks_text, error=error,
+        form=EmptyForm(), label=review_copy.attachment_label(attachment),
+        page_label=redaction.page_label(attachment, found), editable=proposal.status == ProposalStatus.ACCEPTED,
+        previous=pages[position - 1]["page"] if position > 0 else None,
+        next=pages[position + 1]["page"] if position + 1 < len(pages) else None,
+    ), status
+
+
+@bp.route("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>/pages/<int:page>")
+def anonymise_page(call_id: int, proposal_id: int, attachment_id: int, page: int):
+    call, proposal = _load(call_id, proposal_id)
+    attachment = load_review_attachment(proposal, attachment_id)
+    return _page_screen(call, proposal, attachment, page)
+
+
+@bp.route("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>/pages/<int:page>/image")
+def anonymise_page_image(call_id: int, proposal_id: int, attachment_id: int, page: int):
+    """The page (or image) as the group sent it, rendered for staff only."""
+    call, proposal = _load(call_id, proposal_id)
+    attachment = load_review_attachment(proposal, attachment_id)
+    _visual_page(attachment, page)
+    source = db_session.get(StoredFile, attachment.source_file_id)
+    data = storage.read_bytes(current_store(), source.storage_name) if source else None
+    if data is None:
+        abort(404)
+    try:
+        png = redact_pages.render_preview(data, attachment.content_type, page)
+    except redact_pages.PageError as error:
+        refuse(422, error.message)
+    response = send_file(io.BytesIO(png), mimetype="image/png", conditional=False, etag=False, last_modified=None)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/calls/<int:call_id>/anonymise/<int:proposal_id>/attachments/<int:attachment_id>/pages/<int:page>")
+def anonymise_decide_page(call_id: int, proposal_id: int, attachment_id: int, page: int):
+    call, proposal, staff = _checked_post(call_id, proposal_id)
+    attachment = load_review_attachment(proposal, attachment_id)
+    found = _visual_page(attachment, page)
+    decision = request.form.get("decision", "")
+    masks_text = (request.form.get("masks") or "")[:2000]
+    try:
+        if decision == "undo":
+            redaction.undo_page_decision(db_session, attachment, page)
+            flash(f"{review_copy.attachment_label(attachment)}の{redaction.page_label(attachment, found)}を未判断に戻しました。",
+                  "success")
+            return _back_to_page(call, proposal, attachment, page)
+        if decision == "mask_qr":  # the QR codes' boxes, as found
+            masks_text = "\n".join(",".join(f"{v:g}" for v in box) for box in found.get("qr") or [])
+            decision = redaction.MASK
+        masks = redaction.parse_masks([masks_text]) if decision == redaction.MASK else []
+        redaction.decide_page(db_session, attachment, page, decision, masks, staff, now_utc())
+    except review_copy.AnonymisationError as error:
+        return _page_screen(call, proposal, attachment, page, error=error.message, masks_text=masks_text,
+                            status=422)
+    flash(f"{review_copy.attachment_label(attachment)}の{redaction.page_label(attachment, found)}を"
+          f"「{redaction.PAGE_DECISIONS[decision]}」にしました。", "success")
+    pages = [p["page"] for p in redaction.undecided_pages(attachment)]
+    if pages:
+        return _back_to_page(call, proposal, attachment, pages[0])
+    return _back(call, proposal, f"attachment-{attachment.id}")
+
+
+def _back_to_page(call, proposal, attachment, page: int):
+    return redirect(url_for("admin.anonymise_page", call_id=call.id, proposal_id=proposal.id,
+                            attachment_id=attachment.id, page=page))

@@ -93,7 +93,8 @@ def intake_list(call_id: int):
     waiting = sum(n for status, n in by_status.items() if status in intake.DECIDABLE_STATUSES)
     return render_template("admin/intake/list.html", call=call, rows=rows, waiting=waiting, params=params,
                            page=page, all_count=sum(by_status.values()), filters=INTAKE_FILTERS,
-                           sorts=INTAKE_SORTS, page_sizes=PAGE_SIZES)
+                           sorts=INTAKE_SORTS, page_sizes=PAGE_SIZES,
+                           decidable_statuses=intake.DECIDABLE_STATUSES)  # the bulk accept's checkboxes
 
 
 def _proposal_page(call, proposal, *, form=None, opinion_form=None, status=200):

@@ -209,6 +209,12 @@ def results_comment(call_id: int):
     form = GeneralCommentForm()
     if not form.validate_on_submit():
         return _page(call, comment_form=form, status=422)
+    # The 総評 is published too: a reviewer's or a group's name in it needs a confirmation (issue 14).
+    names = comment_check.public_comment_problem(db_session, call, None, form.general_comment.data,
+                                                 request.form.get("names_confirmed") == "y", what="総評")
+    if names:
+        form.general_comment.errors = [*form.general_comment.errors, names]
+        return _page(call, comment_form=form, status=422)
     decisions.set_general_comment(db_session, call, form.general_comment.data)
     later = "（公表済みの結果は変わりません。訂正として公表すると反映されます）" \
         if publication.latest(db_session, call) else ""

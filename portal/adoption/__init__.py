@@ -24,3 +24,5 @@ def require_login():
 
 
 from . import departments_pages, agreement_staff, goals_pages, projects, public_pages  # noqa: E402,F401
+from . import money_pages, changes_pages, reports_pages  # noqa: E402,F401  (during the work and the money)
+from . import evaluation_pages  # noqa: E402,F401  (事業評価 and its publication)

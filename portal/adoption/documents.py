@@ -4,6 +4,7 @@ its hash."""
 from __future__ import annotations
 
 from flask import render_template
+from sqlalchemy.orm import object_session
 
 from ..db import db_session
 from ..domain.adoption import agreement as agreements
@@ -14,11 +15,13 @@ from ..pdf import render_pdf
 
 
 def render_agreement(agreement: Agreement) -> bytes:
+    # The agreement's own session: the demo loader renders into a database of its own.
+    session = object_session(agreement) or db_session
     proposal = agreement.proposal
     html = render_template(
         "pdf/agreement.html", agreement=agreement, proposal=proposal,
-        department=department_of(db_session, proposal),
-        goals=goals.goals_of(db_session, proposal),
+        department=department_of(session, proposal),
+        goals=goals.goals_of(session, proposal),
         confirmations=sorted(agreements.current_confirmations(agreement).values(), key=lambda c: c.side.value),
     )
     return render_pdf(html, title=f"協定書 {agreement.title}")

@@ -17,8 +17,9 @@ from ..domain.refusals import WrongState
 from ..domain.timeutil import now_utc
 from ..errors import refuse
 from ..files.objectstore import current_store
+from ..models import AgreementSide
 from ..policy import is_staff, load_project, project_side
-from . import bp
+from . import bp, mails
 from .documents import render_agreement
 
 
@@ -54,14 +55,18 @@ def confirm(proposal_id: int):
         flash("画面の有効期限が切れました。ページを再読み込みしてからもう一度操作してください。", "error")
         return redirect(url_for("adoption.agreement", proposal_id=proposal.id))
     raw = request.form.get("revision", "")
+    side = project_side(current_user, proposal)
+    already = side in agreements.current_confirmations(row)
     try:
         concluded = agreements.confirm(
-            db_session, row, project_side(current_user, proposal), user=current_user,
+            db_session, row, side, user=current_user,
             revision_seen=int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1, now=now_utc(), render=render_agreement,
             store=current_store())
     except WrongState as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("adoption.agreement", proposal_id=proposal.id))
+    if concluded or not already:  # a second click sends nothing again
+        mails.agreement_confirmed(proposal, row, AgreementSide(side), concluded=concluded)
     flash("両者の合意により協定を締結しました。協定書（PDF）をダウンロードできます。" if concluded
           else "協定書案に合意しました。相手方の合意を待っています。", "success")
     return redirect(url_for("adoption.agreement", proposal_id=proposal.id))

@@ -12,3 +12,5 @@ def require_login():
 
 from . import attachments, editor, profile, proposals, receipts  # noqa: E402,F401
 from . import consent, feedback, reuse  # noqa: E402,F401
+from . import continuation  # noqa: E402,F401  (継続: portal/applicant/continuation.py)
+from . import notices  # noqa: E402,F401  (通知書: portal/applicant/notices.py)

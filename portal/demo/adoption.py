@@ -73,3 +73,11 @@ def carry_on(loader, proposals: dict[str, Proposal]) -> None:
     agreements.start_draft(session, mori, staff=loader.staff, now=jst_datetime(2025, 9, 3, 14, 0))
     _goals(loader, mori, MORI_GOALS, jst_datetime(2025, 9, 10, 21, 5))
     session.flush()
+
+    from . import evaluation as evaluation_demo  # 防災マップ reported and evaluated (fixed 2026 dates: before the rest)
+
+    evaluation_demo.carry_on(loader, proposals, clerk)
+
+    from . import adoption_work  # during the work and the money: portal/demo/adoption_work.py
+
+    adoption_work.carry_on(loader, proposals, render)

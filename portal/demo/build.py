@@ -37,6 +37,7 @@ from ..domain.proposals.proposal_fields import DECLARATION_KEYS, TEXT_FIELDS
 from ..domain.timeutil import JST, format_jst, jst_datetime
 from ..files.objectstore import ObjectStore
 from ..files.samples import attach_sample_documents
+from . import attachments as demo_attachments
 from ..models import (
     Assignment,
     BudgetKind,
@@ -53,7 +54,7 @@ from ..models import (
     StatusEvent,
     User,
 )
-from . import adoption, calls, reviews
+from . import adoption, calls, large_call, reviews
 from .content import (
     DRAFT_CHANOMA,
     DRAFT_KOSODATE,
@@ -199,6 +200,7 @@ class Loader:
         missing = workflow.accept_declarations(self.session, proposal, set(DECLARATION_KEYS), user,
                                                at - timedelta(minutes=3))
         assert not missing
+        demo_attachments.attach(self.session, self.store, proposal, user, self._group_key(proposal), at)
         proposal.updated_at = at - timedelta(minutes=3)
         self.session.flush()
         workflow.submit_proposal(self.session, proposal, user, proposal.version, at)
@@ -207,6 +209,9 @@ class Loader:
     @property
     def users_by_group(self) -> dict[int, User]:
         return {user.group.id: user for user in self.users.values()}
+
+    def _group_key(self, proposal: Proposal) -> str:
+        return next((key for key, user in self.users.items() if user.group.id == proposal.group_id), "")
 
     def accept(self, proposal: Proposal, at: datetime, note: str = "") -> None:
         intake.decide_intake(self.session, proposal, IntakeOutcome.ACCEPT, note, self.staff, at)
@@ -223,6 +228,7 @@ class Loader:
             keep = (group_key, finding.text) in KEPT_FINDINGS
             redaction.decide_finding(self.session, finding, FindingStatus.DISMISS if keep else FindingStatus.REDACT,
                                        self.staff, at + timedelta(minutes=6))
+        demo_attachments.decide_pages(self.session, proposal, self.staff, at + timedelta(minutes=8))
         problems = redaction.release_problems(self.session, proposal)
         assert not problems, problems
 
@@ -404,6 +410,8 @@ class Loader:
             self.score(timeline, call, members["murakami"], proposals[key], data, at(5 - 2 * n, 13, 15),
                        submitted=None)
         timeline.run()
+        # The fourth call, 40 proposals with a k-of-n panel (portal/demo/large_call.py).
+        large_call.build(self, now, self.city)
 
 
 def check(proposal: Proposal, call: Call) -> None:

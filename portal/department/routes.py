@@ -12,6 +12,7 @@ from ..auth.sessions import hash_password
 from ..db import db_session
 from ..domain.adoption import agreement as agreements
 from ..domain.adoption import departments
+from ..domain.adoption import reports
 from ..domain.intake import intake
 from ..domain.refusals import WrongState
 from ..domain.timeutil import now_utc
@@ -34,7 +35,8 @@ def index():
     department = _department()
     proposals = departments.assigned_proposals(db_session, department.id)
     return render_template("department/index.html", department=department, proposals=proposals,
-                           adopted={p.id for p in proposals if agreements.is_adopted(db_session, p)})
+                           adopted={p.id for p in proposals if agreements.is_adopted(db_session, p)},
+                           running={p.id for p in proposals if reports.concluded_agreement(db_session, p) is not None})
 
 
 def _proposal_page(proposal, form=None, status=200):

@@ -78,9 +78,25 @@ def run(job_id: int, *, heartbeat: bool = True) -> None:
             report("保存と記録", publish_steps.STEPS, publish_steps.STEPS)
             with session_factory() as write:
                 if _complete(write, job_id, prepared, settings):
+                    _render_notices(prepared.call_id, settings)
                     return
     progress.finish(job_id, JobStatus.FAILED,
                     "公表の準備中に審査プロセスの記録が更新され続けたため、公表していません。もう一度お試しください。")
+
+
+def _render_notices(call_id: int, settings) -> None:
+    """The 通知書 PDFs, after the publication's commit (numbered inside it):
+    hundreds of renders must not hold the call's lock. A failure here does
+    not undo the publication; the first download renders what is missing."""
+    from ..domain.results import notices
+
+    try:
+        with session_factory() as session:
+            notices.render_missing(session, session.get(Call, call_id), settings.store,
+                                   notices.NoticeSettings.for_app(current_app))
+            session.commit()
+    except Exception:  # noqa: BLE001  (logged; the download renders it again)
+        current_app.logger.exception("rendering the notices of call %s failed", call_id)
 
 
 def _prepare(job_id: int, settings, report):

@@ -82,6 +82,11 @@ def remember_task(huey: Huey, name: str, wrapper) -> None:
     _TASKS[(id(huey), name)] = wrapper
 
 
+def registered_task(huey: Huey, name: str):
+    """The TaskWrapper tasks.register made under ``name`` (None if none)."""
+    return _TASKS.get((id(huey), name))
+
+
 @event.listens_for(session_factory, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():

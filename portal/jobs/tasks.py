@@ -63,10 +63,19 @@ def register(app: Flask, huey: Huey) -> None:
     def sweep() -> None:
         sweep_once(app, huey)
 
+    @in_app
+    def project_reminders() -> None:
+        # Report deadlines of adopted projects: each reminder is recorded
+        # once (project_reminders), so running every hour sends nothing twice.
+        from ..adoption.money_pages import send_due_reminders
+
+        send_due_reminders()
+
     wrappers = {
         "run_job": huey.task(name="run_job", retries=JOB_RETRIES, retry_delay=30, context=True)(run_job),
         "deliver_mail": huey.task(name="deliver_mail")(deliver_mail),
         "sweep": huey.periodic_task(crontab(minute="*"), name="sweep")(sweep),
+        "project_reminders": huey.periodic_task(crontab(minute="7"), name="project_reminders")(project_reminders),
     }
     for name, wrapper in wrappers.items():
         remember_task(huey, name, wrapper)

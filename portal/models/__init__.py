@@ -11,7 +11,24 @@ from .adoption import (
     ProjectGoal,
     ProposalDepartment,
 )
+from .adoption_work import (
+    ChangeRequest,
+    ProjectDocument,
+    ProjectFunding,
+    ProjectReminder,
+    ProjectReport,
+    ReportLine,
+    ReportProgress,
+    ReportReceipt,
+)
 from .base import Base, utcnow
+from .evaluation import (
+    EvaluationPublication,
+    EvaluationSettings,
+    MutualEvaluation,
+    ProjectEvaluation,
+    ProposalContinuation,
+)
 from .call import Call, CallChange, Criterion
 from .comment_check import CommentCheck
 from .files import FILE_PURPOSE_LABELS, FilePurpose, StoredFile
@@ -20,6 +37,8 @@ from .group import ACTIVITY_FIELDS, GROUP_KIND_LABELS, Group, GroupKind
 from .jobs import JOB_STATUS_LABELS, Job, JobStatus
 from .log import LogEntry, Publication
 from .mail import OutboxMessage
+from .meeting import ChairNote, Meeting, PresentationSchedule, PresentationSlot
+from .notice import Notice, NoticeCounter
 from .proposal import (
     COLLABORATION_FORM_LABELS,
     STATUS_LABELS,
@@ -76,4 +95,9 @@ __all__ = [
     "SheetStatus", "Stage", "Invitation", "RecoveryCode", "BLOCKING_CONFLICT_STATUSES",
     "Agreement", "AgreementConfirmation", "AgreementSide", "AgreementStatus", "Department",
     "DepartmentInvitation", "DepartmentMember", "ProposalDepartment", "CommentCheck", "GoalKind", "ProjectGoal",
+    "ChangeRequest", "ProjectDocument", "ProjectFunding", "ProjectReminder", "ProjectReport", "ReportLine",
+    "ReportProgress", "ReportReceipt",
+    "EvaluationPublication", "EvaluationSettings", "MutualEvaluation", "ProjectEvaluation", "ProposalContinuation",
+    "ChairNote", "Meeting", "PresentationSchedule", "PresentationSlot",
+    "Notice", "NoticeCounter",
 ]

@@ -58,6 +58,11 @@ class Call(Base):
     # its score to count; None: every assigned member not excluded for a
     # conflict. Under it a proposal is 採点不成立 (docs/aggregation.md).
     min_valid_sheets: Mapped[int | None] = mapped_column()
+    # Who scores a proposal (docs/aggregation.md): "all", the whole panel, or
+    # "k", ``reviewers_per_proposal`` members assigned automatically at
+    # release (portal/domain/panel/assignment.py). Locked from the first release.
+    assignment_mode: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
+    reviewers_per_proposal: Mapped[int | None] = mapped_column()
 
     # -- aggregation and publication (see docs/aggregation.md) ---------------
     aggregation_method: Mapped[str] = mapped_column(String(20), default="mean")

@@ -136,6 +136,16 @@ class ReviewAttachment(Base):
     # The copy reviewers download, written at release.
     storage_name: Mapped[str | None] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(50), default="application/pdf")
+    # Issue 14: the pages that carry images or QR codes, found at the scan
+    # (an image attachment is its page 0): {"page_count": n, "pages": [{"page":
+    # 0, "images": 2, "qr": [[x, y, w, h], ...]}]} (boxes in percent), or
+    # {"error": "..."} when the file could not be analysed; None before.
+    visual_pages: Mapped[dict | None] = mapped_column(JSON)
+    # The official's decision on each of those pages: {"0": {"decision":
+    # "confirm"|"mask"|"exclude", "masks": [[x, y, w, h], ...],
+    # "decided_by_id": 1, "decided_at": "2026-..."}}. Nothing is released
+    # while a page is undecided (redaction.release_problems).
+    page_decisions: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class ReviewCopy(Base):
@@ -189,6 +199,11 @@ class PanelMember(Base):
     public_title: Mapped[str] = mapped_column(String(100), default="")
     is_chair: Mapped[bool] = mapped_column(default=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # 辞退: the member left mid-period (portal/domain/panel/assignment.py).
+    # The row stays so the pseudonym and submitted sheets stay; the reason
+    # is the secretariat's note, never public.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     user: Mapped["User"] = relationship()  # noqa: F821
 

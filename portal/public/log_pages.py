@@ -22,6 +22,7 @@ from ..domain.log.process_log import KIND_LABELS
 from ..domain.timeutil import fiscal_year_label
 from ..errors import refuse
 from ..models import Call, Publication
+from ..models.adoption_work import DOCUMENT_KIND_LABELS
 from . import bp, serving
 from .results import utc_text_jst
 from .serving import LATEST, LOG
@@ -36,6 +37,7 @@ PAYLOAD_LABELS = {
     "outcomes": "決定", "basis": "根拠", "url": "公表先", "corrects_seq": "訂正する記録の番号",
     "correction": "訂正の内容", "stage": "審査段階", "version": "版", "results_sha256": "結果のJSONのSHA-256（正規化した形）",
     "csv_sha256": "結果のCSVのSHA-256", "log_pdf_sha256": "記録のPDFのSHA-256", "revision": "協定の版",
+    "meeting": "審査会の回",
 }
 
 
@@ -136,6 +138,7 @@ def log_value(value) -> str:
 
 STAGE_LABELS = {"document": "一次審査", "presentation": "二次審査", "document_revised": "一次審査の見直し"}
 GROUND_LABELS = {"conflict_of_interest": "利害関係", "unavailable": "都合がつかないため", "other": "その他"}
+ASSIGNMENT_GROUNDS = {"manual": "事務局による入れ替え", "withdrawal": "委員の辞退による割当の変更"}
 OUTCOME_LABELS = {"accept": "受理", "return": "差し戻し", "reject": "不受理", "adopted": "採択",
                   "conditional": "条件付き採択", "not_adopted": "不採択"}
 RULE_LABELS = {
@@ -147,12 +150,15 @@ RULE_LABELS = {
     "budget_policy": "予算を超える提案の扱い", "score_decimals": "得点の小数の桁数", "deciding_stage": "順位を決める審査段階",
     "has_presentation": "公開プレゼンテーションあり", "allow_revision_after_presentation": "プレゼン後の見直しを認める",
     "rounding": "丸め方", "veto_quorum": "拒否の条件",
+    "assignment_mode": "審査委員の割当", "reviewers_per_proposal": "提案ごとの委員の人数",
+    "min_valid_sheets": "採点の成立に必要な採点票の数（空欄は割り当てた委員のうち利害関係のない全員）",
 }
 RULE_VALUES = {
     "mean": "平均", "trimmed_mean": "最高・最低を除いた平均", "skip": "収まらない提案を飛ばして次へ",
     "stop": "収まらない提案で推薦を打ち切る", "document": "一次審査", "presentation": "二次審査",
     "true": "はい", "false": "いいえ", "ROUND_HALF_UP": "四捨五入（ROUND_HALF_UP）",
     "ROUND_HALF_EVEN": "偶数丸め（ROUND_HALF_EVEN）", "majority": "採点した委員の過半数",
+    "all": "委員全員がすべての提案を採点", "k": "提案ごとに決めた人数の委員が採点",
 }
 
 
@@ -183,6 +189,14 @@ def entry_sentence(entry: dict) -> str:
         "results_published": lambda: f"審査結果{'（第%s版）' % p['version'] if p.get('version') else ''}を公表しました。",
         "correction": lambda: f"記録{p.get('corrects_seq')}番の内容を訂正しました{reason}。",
         "agreement_concluded": lambda: f"{code}の協定を締結しました（第{p.get('revision', 1)}版）。",
+        "assignment_changed": lambda: (f"{code}の審査を{p.get('from_reviewer', '')}から{p['to_reviewer']}に"
+                                       f"割り当てなおしました（{ASSIGNMENT_GROUNDS.get(p.get('ground'), p.get('ground') or '')}）。"
+                                       if p.get("to_reviewer") else
+                                       f"{code}の審査を{p.get('from_reviewer', '')}から外しました"
+                                       f"（{ASSIGNMENT_GROUNDS.get(p.get('ground'), p.get('ground') or '')}）。"),
+        "reviewer_withdrew": lambda: f"{reviewer}が審査委員を辞退しました（未了の提案：{_codes(p.get('reassigned_codes')) or 'なし'}）。",
+        "project_document_published": lambda: f"{code}の{DOCUMENT_KIND_LABELS.get(p.get('document_kind'), p.get('document_kind') or '文書')}を公開しました。",
+        "minutes_published": lambda: f"第{p.get('meeting', '')}回審査会の議事録（公開部分）を公開しました。",
     }
     make = sentences.get(entry.get("kind"))
     return make() if make else f"種類「{entry.get('kind')}」の記録です。"

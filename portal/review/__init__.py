@@ -15,3 +15,4 @@ def require_reviewer_login():
 
 
 from . import assignments, home, sheets  # noqa: E402,F401
+from . import papers  # noqa: E402,F401  (a member's packet; the chair's meeting view)

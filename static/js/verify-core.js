@@ -106,6 +106,8 @@
 
   // -- words ------------------------------------------------------------------------
   var STAGES = { document: '一次審査', presentation: '二次審査', document_revised: '一次審査（見直し）' };
+  var DOCUMENT_KINDS = { change_decision: '変更申請の決定', interim_report: '中間報告', final_report: '実績報告',
+                        settlement: '精算', evaluation: '事業評価' };
   function describe(e) {
     var p = (e && e.payload) || {};
     var words = {
@@ -123,7 +125,11 @@
       decision_recorded: '決定を記録しました',
       results_published: '審査結果を公表しました',
       correction: '記録' + p.corrects_seq + '番を訂正しました',
-      agreement_concluded: p.proposal_code + 'の協定を締結しました'
+      agreement_concluded: p.proposal_code + 'の協定を締結しました',
+      assignment_changed: p.proposal_code + 'の審査を' + p.from_reviewer + (p.to_reviewer ? 'から' + p.to_reviewer + 'に割り当てなおしました' : 'から外しました'),
+      reviewer_withdrew: p.reviewer + 'が審査委員を辞退しました',
+      project_document_published: p.proposal_code + 'の' + (DOCUMENT_KINDS[p.document_kind] || '文書') + 'を公開しました',
+      minutes_published: '第' + p.meeting + '回審査会の議事録（公開部分）を公開しました'
     };
     return words[e.kind] || ('種類「' + e.kind + '」の記録');
   }
@@ -212,7 +218,31 @@
     }
   }
 
+  // The documents the log vouches for after adoption, with where the city
+  // serves them (docs/log-format.md, revision note 5): the last concluded
+  // agreement of each project, and every published project document.
+  function projectDocuments(doc) {
+    var ref = String((doc.call || {}).ref || ''), agreements = {}, order = [], found = [];
+    (doc.entries || []).forEach(function (e) {
+      var p = (e && e.payload) || {}, code = String(p.proposal_code === undefined ? '' : p.proposal_code), digest = p.document_sha256;
+      if (typeof digest !== 'string' || !HEX64.test(digest)) return;
+      if (e.kind === 'agreement_concluded') {
+        if (!(code in agreements)) order.push(code);
+        agreements[code] = { path: '/calls/' + encodeURIComponent(ref) + '/projects/' + encodeURIComponent(code) + '/agreement.pdf',
+          digest: digest, label: '協定書（' + code + '）', entry: e };
+      } else if (e.kind === 'project_document_published') {
+        found.push({ path: '/calls/' + encodeURIComponent(ref) + '/projects/' + encodeURIComponent(code) + '/documents/' + digest + '.pdf',
+          digest: digest, label: '事業の文書（' + code + '、' + p.document_kind + '）', entry: e });
+      } else if (e.kind === 'minutes_published' && Number.isSafeInteger(p.meeting)) {
+        found.push({ path: '/calls/' + encodeURIComponent(ref) + '/minutes/' + p.meeting + '.pdf',
+          digest: digest, label: '議事録（第' + p.meeting + '回）', entry: e });
+      }
+    });
+    return order.map(function (c) { return agreements[c]; }).concat(found);
+  }
+
   window.KyodoVerifyCore = {
+    projectDocuments: projectDocuments,
     canon: canon, sha256: sha256, dec: dec, add: add, mul: mul, div: div, cmp: cmp, Q: Q, fixed: fixed,
     places: places, codeOrder: codeOrder, same: same, describe: describe, verifySignature: verifySignature,
     checkLog: checkLog, checkReveals: checkReveals, liveSeals: liveSeals

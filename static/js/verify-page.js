@@ -59,7 +59,7 @@
     else if (doc && typeof doc === 'object' && Object.keys(doc).sort().join(',') === 'guidelines,title') files.guidelines.push({ name: name, doc: doc });
     else files.unknown.push(name);
   }
-  function emptyFiles() { return { log: null, results: [], guidelines: [], blobs: [], unknown: [], trustedPem: null }; }
+  function emptyFiles() { return { log: null, results: [], guidelines: [], blobs: [], served: [], unknown: [], trustedPem: null }; }
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -78,7 +78,7 @@
     } else if (failed) {
       headline.textContent = '検証失敗：読めないか、確かめられないファイルがあります：' + files.unknown.join('、') + '。';
     } else {
-      headline.textContent = '検証成功：記録のつながり、電子署名、封印された採点、審査結果の計算' + (files.blobs.length ? 'と文書のハッシュ' : '') + 'はすべて正しいことを確かめました。';
+      headline.textContent = '検証成功：記録のつながり、電子署名、封印された採点、審査結果の計算' + (files.blobs.length || (files.served || []).length ? 'と文書のハッシュ' : '') + 'はすべて正しいことを確かめました。';
     }
     out.appendChild(headline);
     var facts = el('dl', undefined, 'facts hashes');
@@ -132,6 +132,14 @@
       var response = await fetch(urls[i], { credentials: 'omit', cache: 'no-store' });
       if (!response.ok) throw new Error(urls[i] + ' を読み込めません');
       classify(urls[i], await response.arrayBuffer(), files);
+    }
+    // Every agreement and project document the log vouches for, from where this site serves it.
+    files.served = [];
+    var docs = files.log ? C.projectDocuments(files.log) : [];
+    for (var j = 0; j < docs.length; j++) {
+      var got = await fetch(docs[j].path, { credentials: 'omit', cache: 'no-store' });
+      files.served.push({ path: docs[j].path, digest: docs[j].digest, label: docs[j].label, entry: docs[j].entry,
+                          bytes: got.ok ? await got.arrayBuffer() : null });
     }
     return files;
   }

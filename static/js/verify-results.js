@@ -271,6 +271,15 @@
           if (e.payload[x[0]] && !(e.payload[x[0]] in vouched)) vouched[e.payload[x[0]]] = x[1];
         });
       });
+      C.projectDocuments(doc).forEach(function (d) { if (!(d.digest in vouched)) vouched[d.digest] = d.label; });
+      // Fetched from where the city serves them (the button): each must have its own logged hash.
+      var served = files.served || [];
+      for (i = 0; i < served.length; i++) {
+        var s = served[i];
+        if (!s.bytes) report.fail('files', s.entry, s.label + '（' + s.path + '）を取得できません。');
+        else if ((await C.sha256(s.bytes)) !== s.digest) report.fail('files', s.entry, s.label + '（' + s.path + '）が記録されたハッシュと一致しません。公開の後で変えられています。');
+        else report.facts.files.push(s.label);
+      }
       for (i = 0; i < files.blobs.length; i++) {
         var digest = await C.sha256(files.blobs[i].bytes);
         if (!(digest in vouched)) report.fail('files', null, files.blobs[i].name + '：記録や結果にあるどのハッシュとも一致しません。公表の後で変えられたか、別の文書です。');

@@ -123,8 +123,10 @@ def check_comment(session: Session, proposal: Proposal, item: CommentItem, *, ed
     return check
 
 
-def public_comment_problem(session: Session, call: Call, proposal: Proposal, text: str, confirmed: bool) -> str:
-    """The 講評 is published with the results: a name in it needs staff's
+def public_comment_problem(session: Session, call: Call, proposal: Proposal | None, text: str, confirmed: bool,
+                           *, what: str = "講評") -> str:
+    """The 講評 (of a proposal) and the 総評 (of the call, ``proposal``
+    None) are published with the results: a name in them needs staff's
     explicit confirmation. '' when it may be saved."""
     if confirmed or not (text or "").strip():
         return ""
@@ -132,5 +134,5 @@ def public_comment_problem(session: Session, call: Call, proposal: Proposal, tex
     if not flags:
         return ""
     listed = "、".join(f"「{f.text}」（{f.reason}）" for f in flags[:5]) + ("ほか" if len(flags) > 5 else "")
-    return (f"講評に人名・団体名の可能性がある語があります：{listed}。"
-            "書き直すか、確認のうえ「講評の人名・団体名を確認しました」にチェックしてください。")
+    return (f"{what}に人名・団体名の可能性がある語があります：{listed}。"
+            f"書き直すか、確認のうえ「{what}の人名・団体名を確認しました」にチェックしてください。")

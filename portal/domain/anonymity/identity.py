@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .romaji import spellings
+
 Span = tuple[int, int]
 
 HIGH = "high"
@@ -21,6 +23,13 @@ MIN_VARIANT = 3
 # Derived short forms ("みなと見守り" from "みなと見守りの会") must be longer:
 # a three-character stem is often just the place name everyone shares.
 MIN_SHORT = 4
+# A name in Latin letters (romaji.py) needs more letters than kana to be a
+# name and not a word or a place: "minato" alone is the ward everyone shares.
+ROMAJI_MIN = 8
+ROMAJI_MIN_SHORT = 9
+ROMAJI_HIGH = 12
+ROMAJI_MIN_FAMILY = 6
+_KANA_ONLY_RE = re.compile(r"[ぁ-ゖー]+")
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _DOTS = frozenset("\u30fb\u00b7\u2022\u2027\u22c5")  # ・ · • ‧ ⋅ (･ is ・ after NFKC)
@@ -298,7 +307,12 @@ def group_name_terms(name: str, kana: str = "") -> list[Term]:
             if folded_kana.endswith(reading) and len(folded_kana) > len(reading):
                 kana_stem = folded_kana[: -len(reading)].removesuffix("の")
                 add(kana_stem, LOW, "short", minimum=5)
+                for spelled in spellings(kana_stem):  # "Minato Mimamori"
+                    add(spelled, LOW, "romaji", minimum=ROMAJI_MIN_SHORT)
             break
+    if folded_kana:
+        for spelled in spellings(folded_kana):  # "Minato Mimamori no Kai", "MINATO-MIMAMORINOKAI"
+            add(spelled, HIGH if len(spelled) >= ROMAJI_HIGH else LOW, "romaji", minimum=ROMAJI_MIN)
     return list(terms.values())
 
 
@@ -336,6 +350,19 @@ def person_name_terms(name: str, *, include_family: bool = False) -> list[Term]:
         family = fold(parts[0])
         if len(family) >= 2 and family not in terms:
             terms[family] = Term(parts[0], family, LOW, "family")
+    # In Latin letters, from the reading written with the name ('小林 誠（こばやし まこと）'),
+    # in either order: "Kobayashi Makoto", "Makoto Kobayashi".
+    for written in reading + ([bare] if fold(bare) and _KANA_ONLY_RE.fullmatch(fold(bare)) else []):
+        kana_parts = [fold(p) for p in _NAME_SPLIT_RE.split(written) if fold(p)]
+        orders = {"".join(kana_parts), "".join(reversed(kana_parts))}
+        for order in sorted(orders):
+            for spelled in spellings(order):
+                if len(spelled) >= ROMAJI_MIN and spelled not in terms:
+                    terms[spelled] = Term(spelled, spelled, HIGH, "romaji")
+        if include_family and len(kana_parts) >= 2:  # "Kobayashi-san"
+            for spelled in spellings(kana_parts[0]):
+                if len(spelled) >= ROMAJI_MIN_FAMILY and spelled not in terms:
+                    terms[spelled] = Term(spelled, spelled, LOW, "family")
     return list(terms.values())
 
 

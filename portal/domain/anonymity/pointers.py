@@ -17,6 +17,7 @@ from .identity import (
     GENERIC_TERMS,
     HIGH,
     LOW,
+    ROMAJI_MIN_SHORT,
     fold,
     fold_with_map,
     group_name_terms,
@@ -24,6 +25,7 @@ from .identity import (
     strip_legal_form,
 )
 from .kinds import GROUP_NAME, PERSON, PLACE, GroupIdentity
+from .romaji import spellings
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,11 @@ def name_terms(identity: GroupIdentity, cities: list[str]) -> list[PointerTerm]:
         confidence = _core_confidence(core)
         terms.append(PointerTerm(core, GROUP_NAME, confidence,
                                  f"団体名の固有部分「{_as_written(identity.name, core)}」"))
+        # A core written in kana is also written in Latin letters ("Wanwan Patororu").
+        for spelled in spellings(core):
+            if len(spelled) >= ROMAJI_MIN_SHORT:
+                terms.append(PointerTerm(spelled, GROUP_NAME, LOW,
+                                         f"団体名の固有部分「{_as_written(identity.name, core)}」のローマ字表記"))
     if core and core not in _GENERIC_CORES:
         for noun in _nouns(identity.name, cities):
             if noun != core and noun not in _GENERIC_CORES and noun not in cities:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...files import storage
 from ...files.objectstore import ObjectStore
+from ...files.redact_pages import PageError, analyse
 from ...files.text_extract import extract_pdf_text
 from ...models import (
     Call,
@@ -99,6 +100,8 @@ def sync_attachments(session: Session, proposal: Proposal, store: ObjectStore | 
                 text = extract_pdf_text(data) if data is not None else None
                 row.extracted_text = text or ""
         row.position = position
+        if row.visual_pages is None and store is not None:
+            analyse_attachment(row, stored, store)
         rows.append(row)
     for stale in existing.values():  # no longer in the submission
         session.delete(stale)
@@ -274,6 +277,144 @@ def set_attachment(session: Session, attachment: ReviewAttachment, *, excluded: 
     session.flush()
 
 
+# --- image pages, QR codes and masks (issue 14) ------------------------------------
+
+CONFIRM, MASK, EXCLUDE = "confirm", "mask", "exclude"
+PAGE_DECISIONS = {CONFIRM: "問題なし（確認済み）", MASK: "範囲を塗りつぶす", EXCLUDE: "除外する"}
+MAX_MASKS = 20
+
+
+def analyse_attachment(row: ReviewAttachment, stored: StoredFile, store: ObjectStore) -> None:
+    """Find the pages with images and the QR codes (in a child process)."""
+    data = storage.read_bytes(store, stored.storage_name)
+    if data is None:
+        row.visual_pages = {"error": "ファイルが見つかりません。"}
+        return
+    try:
+        row.visual_pages = analyse(data, row.content_type)
+    except PageError as error:
+        row.visual_pages = {"error": error.message}
+
+
+def visual_pages(attachment: ReviewAttachment) -> list[dict]:
+    return list((attachment.visual_pages or {}).get("pages") or [])
+
+
+def page_decision(attachment: ReviewAttachment, page: int) -> dict | None:
+    decided = (attachment.page_decisions or {}).get(str(page))
+    if decided is None and attachment.content_type != PDF and attachment.checked_by_eye:
+        # An image looked at by eye before page decisions existed.
+        qr = any(p.get("qr") for p in visual_pages(attachment) if p.get("page") == page)
+        return None if qr else {"decision": CONFIRM, "masks": []}
+    return decided
+
+
+def undecided_pages(attachment: ReviewAttachment) -> list[dict]:
+    return [p for p in visual_pages(attachment) if page_decision(attachment, p["page"]) is None]
+
+
+def page_label(attachment: ReviewAttachment, page: dict) -> str:
+    where = "画像" if attachment.content_type != PDF else f"{page['page'] + 1}ページ目"
+    return where + ("（QRコードあり）" if page.get("qr") else "")
+
+
+def parse_masks(values: list[str]) -> list[list[float]]:
+    """Rectangles typed as "x,y,w,h" (percent of the page; one per line or
+    field), clamped to the page. Raises AnonymisationError on bad input."""
+    masks = []
+    for raw in values:
+        for line in (raw or "").replace("、", ",").replace("，", ",").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            parts = [p.strip() for p in line.split(",")]
+            try:
+                x, y, w, h = (float(p) for p in parts)
+            except ValueError:
+                raise AnonymisationError(f"範囲「{line[:40]}」を読み取れません。「左,上,幅,高さ」を0〜100の数で入力してください（例：10,20,30,15）。") from None
+            if not all(0 <= v <= 100 for v in (x, y, w, h)) or w <= 0 or h <= 0:
+                raise AnonymisationError(f"範囲「{line[:40]}」は0〜100の範囲で、幅と高さは0より大きくしてください。")
+            masks.append([round(x, 2), round(y, 2), round(min(w, 100 - x), 2), round(min(h, 100 - y), 2)])
+    if len(masks) > MAX_MASKS:
+        raise AnonymisationError(f"塗りつぶす範囲は{MAX_MASKS}個までにしてください。")
+    return masks
+
+
+def _covers(masks: list[list[float]], box: list[float], slack: float = 1.0) -> bool:
+    x, y, w, h = box
+    return any(mx - slack <= x and my - slack <= y and x + w <= mx + mw + slack and y + h <= my + mh + slack
+               for mx, my, mw, mh in masks)
+
+
+def decide_page(session: Session, attachment: ReviewAttachment, page: int, decision: str,
+                masks: list[list[float]], staff: User | None, now: datetime) -> None:
+    """The official's decision on one image page (or an image attachment)."""
+    _require_editable(session.get(Proposal, attachment.proposal_id))
+    found = next((p for p in visual_pages(attachment) if p.get("page") == page), None)
+    if found is None:
+        raise AnonymisationError("確認が必要なページではありません。")
+    if decision not in PAGE_DECISIONS:
+        raise AnonymisationError("「問題なし」「範囲を塗りつぶす」「除外する」のどれかを選んでください。")
+    if decision == MASK and not masks:
+        raise AnonymisationError("塗りつぶす範囲を1つ以上入力してください。")
+    if found.get("qr"):
+        if decision == CONFIRM:
+            raise AnonymisationError("QRコードは団体のウェブサイトなどを指すおそれがあるため、「問題なし」にはできません。"
+                                     "QRコードの範囲を塗りつぶすか、除外してください。")
+        if decision == MASK and not all(_covers(masks, box) for box in found["qr"]):
+            raise AnonymisationError("塗りつぶす範囲がQRコードを覆っていません。「QRコードの範囲」を使うか、範囲を広げてください。")
+    decisions = dict(attachment.page_decisions or {})
+    decisions[str(page)] = {"decision": decision, "masks": masks if decision == MASK else [],
+                            "decided_by_id": staff.id if staff else None, "decided_at": now.isoformat()}
+    attachment.page_decisions = decisions  # a new dict: JSON columns see assignment only
+    if attachment.content_type != PDF:
+        # The image is the attachment: excluding it leaves it out; otherwise it was looked at.
+        attachment.excluded = decision == EXCLUDE
+        attachment.checked_by_eye = decision != EXCLUDE
+    session.flush()
+
+
+def undo_page_decision(session: Session, attachment: ReviewAttachment, page: int) -> None:
+    _require_editable(session.get(Proposal, attachment.proposal_id))
+    decisions = dict(attachment.page_decisions or {})
+    decisions.pop(str(page), None)
+    attachment.page_decisions = decisions
+    if attachment.content_type != PDF:
+        attachment.checked_by_eye = False
+        attachment.excluded = False
+    session.flush()
+
+
+def page_masks(attachment: ReviewAttachment) -> tuple[dict[int, list[list[float]]], list[int]]:
+    """(page -> masks, excluded pages) as decided, for the reviewer copy."""
+    masks, excluded = {}, []
+    for key, decided in sorted((attachment.page_decisions or {}).items(), key=lambda kv: int(kv[0])):
+        if decided.get("decision") == MASK and decided.get("masks"):
+            masks[int(key)] = decided["masks"]
+        elif decided.get("decision") == EXCLUDE:
+            excluded.append(int(key))
+    return masks, excluded
+
+
+def _attachment_problems(attachment: ReviewAttachment) -> list[str]:
+    label = attachment_label(attachment)
+    if attachment.visual_pages is None:
+        return [f"{label}の画像とQRコードをまだ調べていません。再スキャンしてください。"]
+    if "error" in attachment.visual_pages:
+        return [f"{label}の画像を調べられませんでした（{attachment.visual_pages['error']}）。除外してください。"]
+    problems = []
+    undecided = undecided_pages(attachment)
+    if undecided:
+        where = "、".join(page_label(attachment, p) for p in undecided[:10]) + ("ほか" if len(undecided) > 10 else "")
+        problems.append(f"{label}の{where}を目視で確認して、「問題なし（目視で確認済み）」「範囲を塗りつぶす」「除外する」のどれかに決めてください。")
+    all_pages_seen = (attachment.content_type == PDF and len(visual_pages(attachment))
+                      == attachment.visual_pages.get("page_count") and not undecided)
+    if (needs_eye_check(attachment) and not attachment.checked_by_eye and not undecided
+            and not all_pages_seen and attachment.content_type == PDF):
+        problems.append(f"{label}は文字を読み取れないため、「目視で確認済み」にするか、審査委員に渡さない設定にしてください。")
+    return problems
+
+
 # --- readiness ---------------------------------------------------------------------
 
 def release_problems(session: Session, proposal: Proposal) -> list[str]:
@@ -306,9 +447,8 @@ def release_problems(session: Session, proposal: Proposal) -> list[str]:
     if missed and not stale:
         problems.append(f"まだスキャンしていない検出があります（{'、'.join(missed)}）。再スキャンしてください。")
     for attachment in attachments:
-        if not attachment.excluded and needs_eye_check(attachment) and not attachment.checked_by_eye:
-            problems.append(f"{attachment_label(attachment)}は文字を読み取れないため、"
-                            "「目視で確認済み」にするか、審査委員に渡さない設定にしてください。")
+        if not attachment.excluded:
+            problems += _attachment_problems(attachment)
     return problems
 
 

@@ -7,15 +7,16 @@ the ReviewCopy, makes the reviewers' copies of the included attachments
 under generated names, moves the proposals to REVIEW, logs
 ``released_to_reviewers`` and assigns them to the panel.
 
-Reviewer copies of attachments:
-- a PDF with redactions: its redacted text, rendered as a new PDF;
-- a PDF without: the group's PDF rebuilt with no metadata, outline, form,
-  annotation, page label or structure tree (text the scan never read);
-- an image: re-encoded from its pixels.
+Reviewer copies of attachments (issue 14: redacted in place):
+- a PDF: the group's own PDF with the redacted text removed from it (not
+  only covered; ``files/redact_pages.py``), the masked pages rasterised with
+  the masks burnt in and the excluded pages replaced by empty ones, then
+  rebuilt with no metadata, outline, form, annotation, page label or
+  structure tree (text the scan never read);
+- an image: re-encoded from its pixels, with the masked regions painted out.
 """
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Iterable
 from datetime import datetime
@@ -25,14 +26,14 @@ from sqlalchemy.orm import Session
 
 from ...files import storage
 from ...files.objectstore import ObjectStore
+from ...files.redact_pages import Mask, PageError, mask_image, redact_pdf
 from ...files.sanitize import RejectedFile, clean_image, clean_pdf
 from ...models import Proposal, ProposalStatus, ReviewAttachment, ReviewCopy, StoredFile, User
-from ...pdf import render_pdf
 from ..log import process_log
 from ..panel import panel
-from .anonymise import StaleFindingError, apply_redactions
+from .anonymise import StaleFindingError
 from ..log.chain import RELEASED_TO_REVIEWERS, canonical_json, sha256_hex
-from .redaction import release_problems
+from .redaction import page_masks, release_problems
 from .review_copy import (
     FILE,
     PDF,
@@ -122,28 +123,28 @@ def _copy_attachments(session: Session, proposal: Proposal, store: ObjectStore, 
 
 
 def reviewer_copy(attachment: ReviewAttachment, data: bytes, redactions, label: str) -> tuple[bytes, str]:
+    """The reviewers' copy of one attachment. ``label`` is kept for callers;
+    nothing of the group's file name reaches the copy."""
+    masks, excluded = page_masks(attachment)
     if attachment.content_type == PDF:
-        if redactions:
-            text = apply_redactions(attachment.extracted_text, redactions)
-            return redacted_text_pdf(label, text), PDF
+        terms = sorted({(f.text, f.replacement) for f in redactions})
+        if terms or masks or excluded:
+            try:
+                data, _report = redact_pdf(data, terms, {page: [Mask(*box) for box in boxes]
+                                                         for page, boxes in masks.items()}, excluded)
+            except PageError as error:
+                raise RejectedFile(f"墨消しできませんでした（{error.message}）。この添付資料は除外してください。") from None
         try:
             return bare_pdf(data), PDF
         except pikepdf.PdfError:
-            # Pages we cannot take apart are not passed on: the text staff
-            # scanned (nothing in it was redacted) stands in for them.
-            return redacted_text_pdf(label, attachment.extracted_text or ""), PDF
-    return clean_image(data, attachment.content_type), attachment.content_type
-
-
-def redacted_text_pdf(label: str, text: str) -> bytes:
-    document = (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8"></head><body>'
-        f"<h1>{html.escape(label)}</h1>"
-        '<p class="small">この資料は、団体を特定できる記述を伏せるために本文の文字だけを写したものです'
-        "（図や写真、レイアウトは含みません）。</p>"
-        f'<div class="prose">{html.escape(text)}</div></body></html>'
-    )
-    return clean_pdf(render_pdf(document))
+            raise RejectedFile("PDFを組み立て直せませんでした。この添付資料は除外してください。") from None
+    clean = clean_image(data, attachment.content_type)
+    if masks.get(0):
+        try:
+            clean = mask_image(clean, attachment.content_type, [Mask(*box) for box in masks[0]])
+        except PageError as error:
+            raise RejectedFile(error.message) from None
+    return clean, attachment.content_type
 
 
 # Document-level entries that can carry text the scan never read (outline
@@ -172,6 +173,10 @@ def bare_pdf(data: bytes) -> bytes:
             for key in _PAGE_KEYS:
                 if key in page.obj:
                     del page.obj[key]
+            try:
+                page.remove_unreferenced_resources()  # what a redaction or a raster left behind
+            except pikepdf.PdfError:
+                pass
         for obj in pdf.objects:
             if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
                 for key in _ANY_OBJECT_KEYS:
@@ -179,7 +184,10 @@ def bare_pdf(data: bytes) -> bytes:
                         del obj[key]
         _drop_marked_content_properties(pdf)
         out = io.BytesIO()
-        pdf.save(out, fix_metadata_version=False, deterministic_id=True)
+        # Object streams: the file's structure (xref, font widths) is
+        # compressed too, as in the PDF the group uploaded.
+        pdf.save(out, fix_metadata_version=False, deterministic_id=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 

@@ -51,6 +51,10 @@ DECISION_RECORDED = "decision_recorded"
 RESULTS_PUBLISHED = "results_published"
 CORRECTION = "correction"
 AGREEMENT_CONCLUDED = "agreement_concluded"  # 協定締結: the agreement PDF's hash (portal/domain/adoption/)
+ASSIGNMENT_CHANGED = "assignment_changed"  # a proposal moved between reviewers (panel/assignment.py)
+REVIEWER_WITHDREW = "reviewer_withdrew"  # 辞退: the codes taken from the reviewer
+PROJECT_DOCUMENT_PUBLISHED = "project_document_published"  # a project PDF served by its hash (adoption/project_documents.py)
+MINUTES_PUBLISHED = "minutes_published"  # 議事録（公開部分）の公開: the PDF's hash (domain/meeting/minutes.py)
 
 # What each kind may say in public. Proposals appear only by anonymous code,
 # reviewers only by pseudonym ("R1"); names, addresses and contacts never.
@@ -76,6 +80,10 @@ PUBLIC_PAYLOAD_KEYS: Mapping[str, frozenset[str]] = {
                                   "log_pdf_sha256"}),
     CORRECTION: frozenset({"corrects_seq", "reason", "correction"}),
     AGREEMENT_CONCLUDED: frozenset({"proposal_code", "document_sha256", "revision"}),
+    ASSIGNMENT_CHANGED: frozenset({"proposal_code", "from_reviewer", "to_reviewer", "ground"}),
+    REVIEWER_WITHDREW: frozenset({"reviewer", "reassigned_codes"}),
+    PROJECT_DOCUMENT_PUBLISHED: frozenset({"proposal_code", "document_kind", "document_sha256"}),
+    MINUTES_PUBLISHED: frozenset({"meeting", "document_sha256"}),
 }
 KINDS: tuple[str, ...] = tuple(PUBLIC_PAYLOAD_KEYS)
 # Keys allowed inside nested objects (criteria items, rules, decision outcomes).

@@ -39,6 +39,10 @@ KIND_LABELS = {
     chain.RESULTS_PUBLISHED: "結果の公表",
     chain.CORRECTION: "訂正",
     chain.AGREEMENT_CONCLUDED: "協定の締結",
+    chain.ASSIGNMENT_CHANGED: "審査委員の割当の変更",
+    chain.REVIEWER_WITHDREW: "審査委員の辞退",
+    chain.PROJECT_DOCUMENT_PUBLISHED: "事業の文書の公開",
+    chain.MINUTES_PUBLISHED: "議事録の公開",
 }
 
 
@@ -95,6 +99,12 @@ def rules_payload(call: Call) -> list[dict]:
         # portal has always applied (ROUND_HALF_UP, a strict majority).
         "rounding": _rounding(),
         "veto_quorum": "majority",
+        # Who scores (docs/log-format.md v1.2): "all" or "k" with k members
+        # per proposal, and the valid sheets a proposal needs ("" = every
+        # assigned member not excluded for a conflict). Older logs lack them.
+        "assignment_mode": call.assignment_mode or "all",
+        "reviewers_per_proposal": call.reviewers_per_proposal,
+        "min_valid_sheets": call.min_valid_sheets,
     }
     return [{"field": key, "value": _text(value)} for key, value in rules.items()]
 

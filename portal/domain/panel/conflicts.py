@@ -80,6 +80,19 @@ def _group_label(identity: GroupIdentity) -> str:
     return (identity.name or "").strip() or "（名称未登録）"
 
 
+def _name_terms(identity: GroupIdentity) -> list[Term]:
+    """The group's name as written, read and shortened, and its registered
+    通称・略称 (a reviewer may belong to 「わんパト」 by that name)."""
+    terms = [t for t in group_name_terms(identity.name, identity.name_kana) if t.source != "legal"]
+    seen = {t.folded for t in terms}
+    for alias in identity.aliases:
+        for term in group_name_terms(alias):
+            if term.source != "legal" and term.folded not in seen:
+                seen.add(term.folded)
+                terms.append(Term(term.text, term.folded, term.confidence, "alias"))
+    return terms
+
+
 def _org_flag(org: str, cores: set[str], identity: GroupIdentity, terms: list[Term]) -> tuple[str, str] | None:
     """The strongest (reason, confidence) for one declared organisation
     against one group, or None: equal names first, then the organisation's
@@ -90,7 +103,8 @@ def _org_flag(org: str, cores: set[str], identity: GroupIdentity, terms: list[Te
         for term in terms:
             rank = (term.confidence == HIGH, term.source == "name", len(term.folded))
             if core == term.folded:
-                what = "名称" if term.source == "name" else f"名称の別表記「{term.text}」"
+                what = ("名称" if term.source == "name" else f"通称「{term.text}」" if term.source == "alias"
+                        else f"名称の別表記「{term.text}」")
                 found.append(((3, *rank), f"所属団体「{org}」が応募団体「{label}」の{what}と一致",
                               term.confidence))
             elif term.folded in core and len(term.folded) >= MIN_VARIANT:
@@ -128,10 +142,7 @@ def find_conflicts(
     first, joined by '／'); its confidence is the strongest one's. Sorted by
     reviewer, then group."""
     grounds: dict[tuple, list[tuple[str, str]]] = {}  # (reviewer, group) -> [(reason, confidence)]
-    group_terms = {
-        key: [t for t in group_name_terms(identity.name, identity.name_kana) if t.source != "legal"]
-        for key, identity in groups.items()
-    }
+    group_terms = {key: _name_terms(identity) for key, identity in groups.items()}
 
     def add(reviewer: str, group_key: Hashable, reason: str, confidence: str) -> None:
         found = grounds.setdefault((reviewer, group_key), [])

@@ -37,7 +37,7 @@ from ...models import (
     User,
 )
 from ..log import process_log
-from . import conflict_check
+from . import assignment as assignment_rules, conflict_check
 from ..log.chain import REVIEWER_ASSIGNED, REVIEWER_RECUSED, SCORE_REOPENED, SCORE_SEALED
 from ..timeutil import now_utc
 
@@ -179,13 +179,18 @@ def remove_member(session: Session, member: PanelMember, now: datetime) -> None:
 
 
 def blocked_pairs(session: Session, call: Call) -> set[tuple[int, int]]:
-    """(panel member id, proposal id) pairs kept apart by a conflict."""
-    rows = session.execute(
-        select(Conflict.panel_member_id, Conflict.proposal_id)
-        .join(PanelMember, PanelMember.id == Conflict.panel_member_id)
-        .where(PanelMember.call_id == call.id, Conflict.status.in_(BLOCKING_CONFLICT_STATUSES))
-    )
-    return {(m, p) for m, p in rows}
+    """(panel member id, proposal id) pairs kept apart by a conflict.
+
+    In k-of-n mode only the pairs that were assigned: the results count a
+    conflicted member as "not scoring" a proposal, and a member never given
+    the proposal was not going to score it anyway (``assignment.py``)."""
+    query = (select(Conflict.panel_member_id, Conflict.proposal_id)
+             .join(PanelMember, PanelMember.id == Conflict.panel_member_id)
+             .where(PanelMember.call_id == call.id, Conflict.status.in_(BLOCKING_CONFLICT_STATUSES)))
+    if call.assignment_mode == assignment_rules.MODE_K:
+        query = query.join(Assignment, (Assignment.panel_member_id == Conflict.panel_member_id)
+                           & (Assignment.proposal_id == Conflict.proposal_id))
+    return {(m, p) for m, p in session.execute(query)}
 
 
 def assign_released(session: Session, call: Call, proposals: Iterable[Proposal], now: datetime) -> list[Assignment]:
@@ -193,9 +198,12 @@ def assign_released(session: Session, call: Call, proposals: Iterable[Proposal],
     member's assignment is created already recused. The panel is checked
     against the released groups first. Logs one ``reviewer_assigned`` entry
     per member with the codes they received, and a ``reviewer_recused``
-    entry for each pair kept apart by a confirmed conflict."""
+    entry for each pair kept apart by a confirmed conflict. A call in k-of-n
+    mode gives each proposal to k members instead (``assignment.assign_k``)."""
     proposals = list(proposals)
     conflict_check.run_check(session, call, now, proposals=proposals)
+    if call.assignment_mode == assignment_rules.MODE_K and call.reviewers_per_proposal:
+        return assignment_rules.assign_k(session, call, proposals, now)
     blocked = blocked_pairs(session, call)
     confirmed = {
         (m, p) for m, p in session.execute(
@@ -213,6 +221,8 @@ def assign_released(session: Session, call: Call, proposals: Iterable[Proposal],
     made: list[Assignment] = []
     recusals: list[tuple[PanelMember, str]] = []
     for member in members(session, call):
+        if member.withdrawn_at is not None:
+            continue  # 辞退: takes no new proposals
         codes = []
         for proposal in proposals:
             if (member.id, proposal.id) in existing:

@@ -29,7 +29,7 @@ from ...models import Call, Proposal, ProposalStatus, Publication, User
 from ..calls.call_lock import lock_call
 from ..log import chain, process_log, signing
 from ..proposals import workflow
-from . import publication, result_pdfs, results
+from . import notices, publication, result_pdfs, results
 from .aggregation import AggregationError
 from .publication import AlreadyPublished, PublicationRefused, Settings, sha256_hex
 from .results_document import build_document, csv_bytes
@@ -180,8 +180,10 @@ def complete(session: Session, call: Call, prepared: Prepared, staff: User | Non
     if call.results_published_at is None:
         call.results_published_at = prepared.now
     session.flush()
+    issued = notices.issue(session, call, row, proposals, prepared.now)  # 通知書: numbered now, PDFs after
     if mailer is not None:
-        for recipient, subject, body in publication.result_mails(proposals, call, settings, urls,
-                                                                 correction=previous is not None):
+        for recipient, subject, body in notices.result_mails(proposals, call, settings, urls,
+                                                             correction=previous is not None,
+                                                             notices={n.proposal_id: n for n in issued}):
             mailer(recipient, subject, body)
     return row

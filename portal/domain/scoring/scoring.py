@@ -162,6 +162,9 @@ def check_can_score(session: Session, assignment: Assignment, stage: Stage, now:
         parse_stage(call, stage.value)  # raises with the fitting message
     if assignment.status == AssignmentStatus.RECUSED:
         raise ScoringNotAllowed("利害関係により、この提案の審査から外れています。")
+    if assignment.panel_member.withdrawn_at is not None:
+        # 辞退: the sheets submitted before stay valid; nothing more is scored (panel/assignment.py).
+        raise ScoringNotAllowed("審査委員を辞退したため、採点はできません。")
     if assignment.status != AssignmentStatus.CLEARED:
         raise ScoringNotAllowed("採点の前に、この提案と利害関係がないことを確認してください。")
     refusal = window_refusal(call, stage, now)
