@@ -185,6 +185,13 @@ def test_secretariat_pages_of_a_call_in_scoring(new_page, a11y, live_server):
         (f"/admin/calls/{call['id']}/panel", "panel", pseudonyms),
         (f"/admin/calls/{call['id']}/progress", "scoring progress", pseudonyms + codes),
         (f"/admin/calls/{call['id']}/results", "results before the scoring closes", ["採点期間中です"]),
+        # The long-list pages of issue 12: filtered, with their bulk forms.
+        (f"/admin/calls/{call['id']}/anonymise?status=released&sort=receipt", "anonymisation list, filtered",
+         ["条件に合う提案"] + codes),
+        (f"/admin/calls/{call['id']}/reminders", "reminders to chosen members", pseudonyms),
+        (f"/admin/calls/{call['id']}/panel?q=zzz", "panel list with nothing found", pseudonyms[:1]),
+        (f"/admin/calls/{seed['calls']['intake']['id']}/intake", "intake list with the bulk accept",
+         ["選んだ提案をまとめて受理する"]),
     ):
         response = page.goto(path)
         assert response.status == 200, f"{path}: {response.status}"
