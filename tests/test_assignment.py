@@ -116,6 +116,13 @@ def test_k_of_n_at_release_is_balanced_and_skips_conflicts(factory, db):
     # Only one member is left for proposal 2: it gets them, and the page names it.
     assert assigned(db, proposals[1]) == {members[0].id}
     assert [s.code for s in assignment.shortfalls(db, call)] == [proposals[1].anonymous_code]
+    # Where staff release, too: the anonymisation list names it.
+    from .test_query_counts import sign_in
+
+    staff = factory.staff()
+    db.commit()
+    listed = sign_in(factory.app, staff.email).get(f"/admin/calls/{call.id}/anonymise").text
+    assert 'id="shortfalls"' in listed and f"{proposals[1].anonymous_code}：1人" in listed
     loads = assignment.loads(db, call)
     assert sum(loads.values()) == 11 and max(loads.values()) - min(loads.values()) <= 1
     # No recused rows: a member never given a proposal is not "excluded" from it.

@@ -13,6 +13,7 @@ from ..db import db_session
 from ..domain.anonymity import redaction, review_copy
 from ..domain.anonymity.anonymise import KIND_LABELS, StaleFindingError
 from ..domain.anonymity.release import ReleaseRefused, release_for_review
+from ..domain.panel import assignment
 from ..domain.timeutil import now_utc
 from ..jobs import progress, release_job, rescan_job
 from ..errors import refuse
@@ -115,7 +116,8 @@ def _list_page(call, *, term_form=None, status=200):
                            job_status_labels=JOB_STATUS_LABELS, params=params, page=page,
                            filters=ANONYMISE_FILTERS, sorts=ANONYMISE_SORTS, page_sizes=list_params.PAGE_SIZES,
                            all_count=sum(by_status.values()),
-                           accepted_count=by_status.get(ProposalStatus.ACCEPTED, 0)), status
+                           accepted_count=by_status.get(ProposalStatus.ACCEPTED, 0),
+                           shortfalls=assignment.shortfalls(db_session, call)), status
 
 
 def _shown_job(kind, call):
