@@ -59,14 +59,6 @@ class NoticeSettings:
                    contact_email=c.get("CONTACT_EMAIL", ""))
 
 
-def current_settings() -> NoticeSettings:
-    from flask import current_app, has_app_context  # the app's settings when there is an app
-
-    if not has_app_context():
-        return NoticeSettings(city_name="", head_title="", head_name="", prefix="")
-    return NoticeSettings.for_app(current_app)
-
-
 def format_number(prefix: str, serial: int) -> str:
     return f"{prefix}{serial}号"
 
@@ -95,11 +87,9 @@ def take_serials(session: Session, fiscal_year: int, count: int) -> int:
 
 
 def issue(session: Session, call: Call, publication_row: Publication, proposals: list[Proposal], now: datetime,
-          *, prefix: str | None = None) -> list[Notice]:
+          *, prefix: str) -> list[Notice]:
     """Number a notice for every decided proposal of this version (flushes).
     Proposals already holding a notice of this version keep it."""
-    if prefix is None:
-        prefix = current_settings().prefix
     ids = [p.id for p in proposals]
     if not ids:
         return []

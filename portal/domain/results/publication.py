@@ -70,6 +70,7 @@ class Settings:
     key: Ed25519PrivateKey
     base_url: str  # where the public pages live, without a trailing slash
     city_name: str
+    notice_prefix: str = ""  # 通知書の文書番号の頭 (notices.py)
 
     @classmethod
     def for_app(cls, app, base_url: str | None = None) -> Settings:
@@ -77,7 +78,8 @@ class Settings:
         # publish_steps.prepare refuses to publish without one.
         base = base_url or app.config.get("PUBLIC_BASE_URL") or ""
         return cls(store=store_of(app), key=signing.key_for_app(app),
-                   base_url=base.rstrip("/"), city_name=app.config.get("CITY_NAME", ""))
+                   base_url=base.rstrip("/"), city_name=app.config.get("CITY_NAME", ""),
+                   notice_prefix=app.config.get("NOTICE_NUMBER_PREFIX", ""))
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,8 @@ def complete(session: Session, call: Call, prepared: Prepared, staff: User | Non
     if call.results_published_at is None:
         call.results_published_at = prepared.now
     session.flush()
-    issued = notices.issue(session, call, row, proposals, prepared.now)  # 通知書: numbered now, PDFs after
+    issued = notices.issue(session, call, row, proposals, prepared.now,  # 通知書: numbered now, PDFs after
+                           prefix=settings.notice_prefix)
     if mailer is not None:
         for recipient, subject, body in notices.result_mails(proposals, call, settings, urls,
                                                              correction=previous is not None,
